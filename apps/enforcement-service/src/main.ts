@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runService } from '@lianfang/runtime';
+import { service } from './service';
+
+void runService(service);

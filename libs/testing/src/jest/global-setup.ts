@@ -1,0 +1,30 @@
+import { Client } from 'pg';
+import { databaseUrl, requireInfra } from '../infra';
+import { setUpKafkaForTests } from './kafka-setup';
+
+async function probePostgres(): Promise<string | undefined> {
+  const client = new Client({ connectionString: databaseUrl(), connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (e) {
+    return `${databaseUrl()}: ${(e as Error).message}. Install and start PostgreSQL 15+, or set DATABASE_URL`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Probes the infrastructure once per run; tests read the verdict from the environment. */
+export default async function globalSetup(): Promise<void> {
+  const pgMissing = await probePostgres();
+  const kafkaMissing = await setUpKafkaForTests();
+  const missing = [pgMissing && `PostgreSQL: ${pgMissing}`, kafkaMissing && `Kafka: ${kafkaMissing}`].filter(
+    Boolean,
+  );
+  if (missing.length > 0 && requireInfra()) {
+    throw new Error(`REQUIRE_INFRA=1 but infrastructure is missing:\n  ${missing.join('\n  ')}`);
+  }
+  process.env.LIANFANG_TEST_PG_MISSING = pgMissing ?? '';
+  process.env.LIANFANG_TEST_KAFKA_MISSING = kafkaMissing ?? '';
+}
