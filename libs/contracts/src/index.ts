@@ -1,1 +1,2 @@
-export {};
+export * from './envelope';
+export * from './registry';
