@@ -1,3 +1,4 @@
 export * from './infra';
 export * from './postgres';
 export * from './service';
+export * from './decider/given-when-then';
