@@ -66,7 +66,19 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ['**/*.spec.ts', 'libs/testing/**/*.ts', 'bench/**/*.ts'], rules: boundaries(true) },
+  {
+    // Test code (specs, their fixtures, the store contract suite, benchmarks) may use the test helpers.
+    files: [
+      '**/*.spec.ts',
+      '**/*.fixture.ts',
+      '**/*.contract.ts',
+      '**/test-fixtures/**/*.ts',
+      '**/fixtures/**/*.ts',
+      'libs/testing/**/*.ts',
+      'bench/**/*.ts',
+    ],
+    rules: boundaries(true),
+  },
   {
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     languageOptions: {

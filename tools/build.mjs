@@ -16,13 +16,10 @@ async function* sources(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name === 'node_modules' || entry.name === '__fixtures__') continue;
+      if (['node_modules', 'test-fixtures', 'fixtures', 'fault-tests'].includes(entry.name)) continue;
       yield* sources(full);
-    } else if (
-      entry.name.endsWith('.ts') &&
-      !entry.name.endsWith('.spec.ts') &&
-      !entry.name.endsWith('.d.ts')
-    ) {
+    } else if (entry.name.endsWith('.ts') && !/\.(spec|fixture|contract|d)\.ts$/.test(entry.name)) {
+      // Specs, their fixtures and the store contract suite are test code: they never ship.
       yield full;
     }
   }

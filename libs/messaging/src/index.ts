@@ -1,1 +1,29 @@
-export {};
+export * from './transport/transport';
+export * from './system/system-commands';
+export * from './timers/timers';
+export {
+  startConsumer,
+  type Consumer,
+  type ConsumerLogger,
+  type ConsumerMetrics,
+  type ConsumerOptions,
+  type ConsumerStatus,
+  type InboxRetentionOptions,
+} from './consumer/consumer';
+export { PermanentMessageError, type MessageHandler } from './consumer/processing';
+export { type BackoffPolicy as ConsumerBackoffPolicy } from './consumer/backoff';
+export {
+  DEAD_LETTER_STATUSES,
+  deadLetterChannel,
+  ensureConsumerTables,
+  hasConsumerTables,
+  type DeadLetterStatus,
+} from './consumer/tables';
+export * from './dlq/dead-letters';
+export { runDlqCli, formatTable as formatDlqTable, type DlqCliIo } from './dlq/cli';
+export * from './topics/topics';
+export * from './kafka/producer-errors';
+export * from './kafka/kafka-transport';
+export * from './memory/memory-transport';
+export * from './relay/outbox-relay';
+export { createRelayLease, relayApplicationName, relayLockName, type RelayLease } from './relay/relay-lease';

@@ -26,7 +26,8 @@ export default async function globalSetup(): Promise<void> {
     throw new Error(`REQUIRE_INFRA=1 but infrastructure is missing:\n  ${missing.join('\n  ')}`);
   }
   // Said here too: jest hides the console of a file whose tests were all skipped.
-  if (pgMissing) console.error(`\n⚠ PostgreSQL unavailable: its integration suites are SKIPPED. ${pgMissing}\n`);
+  if (pgMissing)
+    console.error(`\n⚠ PostgreSQL unavailable: its integration suites are SKIPPED. ${pgMissing}\n`);
   process.env.LIANFANG_TEST_PG_MISSING = pgMissing ?? '';
   process.env.LIANFANG_TEST_KAFKA_MISSING = kafkaMissing ?? '';
 }

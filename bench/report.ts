@@ -1,0 +1,47 @@
+import { execSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+const file = path.resolve(__dirname, '..', 'docs', 'benchmarks.md');
+
+/** The machine a figure was measured on: a number means little without it. */
+export function machine(): string {
+  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+  let pg = 'unknown';
+  try {
+    pg = execSync('psql --version', { encoding: 'utf8' }).trim();
+  } catch {
+    // psql missing: the suite reports the server version itself where it needs it
+  }
+  return `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, ${pg}`;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Spread as min–max, so a reader sees how stable the figure is. */
+export function spread(xs: number[]): string {
+  return `${Math.round(Math.min(...xs)).toLocaleString('en')}–${Math.round(Math.max(...xs)).toLocaleString('en')}`;
+}
+
+/** Replaces (or appends) the suite's section of docs/benchmarks.md. */
+export async function writeSection(suite: string, markdown: string): Promise<void> {
+  const begin = `<!-- bench:${suite} -->`;
+  const end = `<!-- /bench:${suite} -->`;
+  let doc = await readFile(file, 'utf8').catch(
+    () =>
+      '# Benchmarks\n\nWritten by `npm run bench -- <suite>`; each section says where and when it was measured.\n',
+  );
+  const section = `${begin}\n${markdown.trim()}\n${end}`;
+  const i = doc.indexOf(begin);
+  const j = doc.indexOf(end);
+  doc =
+    i >= 0 && j > i
+      ? doc.slice(0, i) + section + doc.slice(j + end.length)
+      : `${doc.trimEnd()}\n\n${section}\n`;
+  await writeFile(file, doc);
+}

@@ -1,0 +1,3 @@
+export * from './personal-data';
+export * from './key-store';
+export * from './codec';
