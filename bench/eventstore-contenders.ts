@@ -11,17 +11,14 @@ import {
   createPostgresEventStore,
 } from '@lianfang/eventsourcing';
 import pg from 'pg';
-import { EVENT_TYPE, type WriterCursor, context, manifest, streamName } from './eventstore-workload';
-
-export const CONTENDERS = ['ours-pg', 'ours-pglite', 'emmett', 'raw'] as const;
-export type ContenderName = (typeof CONTENDERS)[number];
-
-export const LABELS: Record<ContenderName, string> = {
-  'ours-pg': 'Lianfang store, PostgreSQL',
-  'ours-pglite': 'Lianfang store, PGlite (file-backed)',
-  emmett: 'Emmett 0.42 (emmett-postgresql)',
-  raw: 'Raw ceiling: single-row INSERT',
-};
+import {
+  type ContenderName,
+  EVENT_TYPE,
+  type WriterCursor,
+  context,
+  manifest,
+  streamName,
+} from './eventstore-workload';
 
 export interface ContenderConfig {
   readonly contender: ContenderName;

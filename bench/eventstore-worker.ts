@@ -4,7 +4,7 @@
 // contender inherits another's heap, JIT state or open connections.
 import { performance } from 'node:perf_hooks';
 import { type ContenderConfig, createContender } from './eventstore-contenders';
-import { runWriters } from './eventstore-workload';
+import { READ_WARMUP, runWriters } from './eventstore-workload';
 
 export interface WorkerConfig extends ContenderConfig {
   readonly label: string;
@@ -30,9 +30,6 @@ export interface WorkerResult {
 }
 
 export type WorkerMessage = { ok: true; result: WorkerResult } | { ok: false; error: string };
-
-/** Events read, untimed, before the timed read-all. */
-const READ_WARMUP = 10_000;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 

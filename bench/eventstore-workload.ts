@@ -3,6 +3,19 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
+export const CONTENDERS = ['ours-pg', 'ours-pglite', 'emmett', 'raw'] as const;
+export type ContenderName = (typeof CONTENDERS)[number];
+
+export const LABELS: Record<ContenderName, string> = {
+  'ours-pg': 'Lianfang store, PostgreSQL',
+  'ours-pglite': 'Lianfang store, PGlite (file-backed)',
+  emmett: 'Emmett 0.42 (emmett-postgresql)',
+  raw: 'Raw ceiling: single-row INSERT',
+};
+
+/** Events read, untimed, before the timed read-all. */
+export const READ_WARMUP = 10_000;
+
 /** Each writer appends to streams of its own: EVENTS_PER_STREAM events each, then a new stream. */
 export const EVENTS_PER_STREAM = 10;
 

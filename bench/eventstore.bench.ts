@@ -6,17 +6,23 @@
 // and the raw ceiling (single-row INSERT commits with the same writers). Contenders are interleaved
 // over rounds (order rotated each round), each run in a fresh process on a fresh schema of a database
 // created for this run and dropped at the end. Writes the `eventstore` section of docs/benchmarks.md.
-import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync, fork } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { machine, median, spread, writeSection } from './report';
-import { CONTENDERS, type ContenderName, LABELS } from './eventstore-contenders';
 import type { WorkerConfig, WorkerMessage, WorkerResult } from './eventstore-worker';
-import { EVENTS_PER_STREAM, payloadBytes } from './eventstore-workload';
+import {
+  CONTENDERS,
+  type ContenderName,
+  EVENTS_PER_STREAM,
+  LABELS,
+  READ_WARMUP,
+  payloadBytes,
+} from './eventstore-workload';
 
 const TARGETS = { vsEmmett: 1.0, vsEmmettAim: 1.5, vsRaw: 0.7, readAll: 50_000 };
 
@@ -96,6 +102,29 @@ function runWorker(config: WorkerConfig, timeoutMs: number): Promise<WorkerResul
       else reject(new Error(`${config.contender}: exited (${signal ?? code}) without a result`));
     });
   });
+}
+
+/**
+ * What was measured: the commit, and a fingerprint of the event-store sources (they may be uncommitted),
+ * so a figure can be tied to the code that produced it.
+ */
+async function codeVersion(): Promise<string> {
+  const root = path.resolve(__dirname, '..');
+  let commit = 'unknown commit';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout
+  }
+  const hash = createHash('sha256');
+  for (const dir of ['store', 'sql', 'postgres', 'pglite']) {
+    const full = path.join(root, 'libs/eventsourcing/src', dir);
+    const files = (await readdir(full).catch(() => [] as string[]))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'))
+      .sort();
+    for (const f of files) hash.update(`${dir}/${f}\0`).update(await readFile(path.join(full, f)));
+  }
+  return `commit ${commit}, event-store sources (libs/eventsourcing/src/{store,sql,postgres,pglite}) sha256 ${hash.digest('hex').slice(0, 12)}`;
 }
 
 interface Row {
@@ -247,7 +276,14 @@ async function main(): Promise<void> {
     if (pgliteTemplate) await rm(pgliteTemplate, { recursive: true, force: true });
   }
 
-  const markdown = report(options, rows, { started, setting, otherActive, loadBefore, others });
+  const markdown = report(options, rows, {
+    started,
+    setting,
+    otherActive,
+    loadBefore,
+    others,
+    code: await codeVersion(),
+  });
   process.stdout.write(`\n${markdown}\n`);
   const complete = options.only.length === CONTENDERS.length;
   const failed = [...rows.values()].some((r) => r.failures.length > 0);
@@ -268,6 +304,7 @@ function report(
     otherActive: number;
     loadBefore: number;
     others: { samples: number; busy: number; max: number };
+    code: string;
   },
 ): string {
   const { setting } = env;
@@ -332,9 +369,12 @@ function report(
 
   const pgliteSettings = rows.get('ours-pglite')?.settings ?? {};
   const pgliteNote = Object.keys(pgliteSettings).length
-    ? `; PGlite: ${Object.entries(pgliteSettings)
+    ? `; PGlite (its own defaults): ${Object.entries(pgliteSettings)
         .map(([k, v]) => `${k}=${v}`)
-        .join(', ')}`
+        .join(', ')}` +
+      (pgliteSettings.fsync === 'off'
+        ? ' — its commits reach the OS page cache but are never flushed to disk, so its appends/s are not durable commits and not comparable with the PostgreSQL rows'
+        : '')
     : '';
   const anomalies = [...rows].flatMap(([name, r]) => r.anomalies.map((a) => `- ${LABELS[name]}, ${a}`));
   const failures = [...rows].flatMap(([name, r]) => r.failures.map((f) => `- ${LABELS[name]}, ${f}`));
@@ -342,14 +382,14 @@ function report(
   return [
     '## Event store',
     '',
-    `Measured ${env.started.toISOString()} on ${machine()}.`,
+    `Measured ${env.started.toISOString()} on ${machine()}; ${env.code}.`,
     '',
     `PostgreSQL ${setting.server_version} on 127.0.0.1, server defaults: **synchronous_commit=${setting.synchronous_commit}, fsync=${setting.fsync}** (durable commits), wal_sync_method=${setting.wal_sync_method}, full_page_writes=${setting.full_page_writes}, commit_delay=${setting.commit_delay}, shared_buffers=${setting.shared_buffers}${pgliteNote}.` +
       ` Interference: 1-minute load average ${env.loadBefore.toFixed(1)} on ${os.cpus().length} cores before the run; ` +
       `other sessions busy on the server in ${env.others.busy} of ${env.others.samples} one-second samples during the run (at most ${env.others.max} at once)` +
       (env.loadBefore > 1 || env.others.busy > 0 ? ' ⚠ other work competed with the benchmark.' : '.'),
     '',
-    `Method: \`npm run bench -- eventstore\` (${options.rounds} rounds, ${options.seconds} s measured after ${options.warmup} s warm-up). ` +
+    `Method: \`npm run bench -- eventstore\` (${options.rounds} round${options.rounds === 1 ? '' : 's'}, ${options.seconds} s measured after ${options.warmup} s warm-up). ` +
       `A database created for the run (dropped at the end); each contender, each round, runs in a fresh Node process on a fresh schema ` +
       `(PGlite: a fresh data directory in the OS temp dir), after a CHECKPOINT; the order of contenders rotates each round. ` +
       `Appends: ${options.writers} concurrent writers on a pool of ${options.writers} connections (PGlite: its one connection), each awaiting one append at a time: ` +
@@ -358,7 +398,7 @@ function report(
       `(so both creating and extending streams are measured; no idempotency key, as Emmett has none). ` +
       `Appends/s counts appends completed in the measured window. The raw ceiling is autocommit \`INSERT INTO t (stream_id, data) VALUES ($1, $2)\` ` +
       `of the same payload with the same writers into a table with a bigserial primary key. ` +
-      `Read-all: after the appends the log is topped up (not timed) to ${fmt(options.readMin)} events by appends of 500 events (Emmett: 50, its literal-SQL append slows down with size), then, after an untimed read of the first 10,000, read from the start ` +
+      `Read-all: after the appends the log is topped up (not timed) to ${fmt(options.readMin)} events by appends of 500 events (Emmett: 50, its literal-SQL append slows down with size), then, after an untimed read of the first ${fmt(READ_WARMUP)}, read from the start ` +
       `in batches of ${options.readBatch} through the store's read-all (Emmett: \`readMessagesBatch\`, what its consumers poll with), every payload ` +
       `deserialised and used; every event's position is recorded, so events delivered twice or never are caught (events/s counts distinct events). The raw read-all (keyset pages by id) is a reference, shown in parentheses. Ratios: the median of the per-round ratios (both contenders ran in the same round), with their range.`,
     '',

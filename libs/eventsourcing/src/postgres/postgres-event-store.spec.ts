@@ -203,6 +203,28 @@ describeWithPostgres('PostgreSQL event store', () => {
       }
     });
 
+    it('never serves a stale short batch read ahead: what was appended since is read', async () => {
+      const append = (n: number) =>
+        store.append({
+          streams: [
+            {
+              streamId: 'ahead',
+              expectedVersion: 'any',
+              events: Array.from({ length: n }, () => ({ type: 'T', data: {} })),
+            },
+          ],
+          context,
+        });
+      await append(3);
+      const first = await store.readAll({ maxCount: 2 }); // full: reads the next two ahead (only one there)
+      expect(first.events).toHaveLength(2);
+      await append(2);
+      const second = await store.readAll({ after: first.next, maxCount: 2 });
+      expect(second.events.map((e) => e.streamPosition)).toEqual([2n, 3n]);
+      const third = await store.readAll({ after: second.next, maxCount: 2 });
+      expect(third.events.map((e) => e.streamPosition)).toEqual([4n]);
+    });
+
     it('reports the backlog after a position', async () => {
       const r = await store.append({
         streams: [

@@ -1,7 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as nodeModule from 'node:module';
 import type { PGlite, PGliteOptions, Results, Transaction } from '@electric-sql/pglite';
-import { assertSqlIdentifier, type SqlClient, type SqlExecutor, type SqlResult } from './sql-client';
+import {
+  assertSqlIdentifier,
+  type SqlClient,
+  type SqlExecutor,
+  type SqlQueryOptions,
+  type SqlResult,
+} from './sql-client';
 
 export interface PgliteClientOptions {
   /** An existing instance: used as is and not closed by `close()`. */
@@ -80,12 +86,18 @@ type Runner = Pick<Transaction, 'query' | 'exec'>;
  * Like `pg`: without parameters, the simple query protocol (several statements allowed, e.g. a
  * migration; the last statement's rows are returned); with parameters, one prepared statement.
  */
-async function run<R>(on: Runner, text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+async function run<R>(
+  on: Runner,
+  text: string,
+  params?: readonly unknown[],
+  options?: SqlQueryOptions,
+): Promise<SqlResult<R>> {
+  const rowMode = options?.rowMode;
   if (!params || params.length === 0) {
-    const results = await on.exec(text);
+    const results = await on.exec(text, rowMode ? { rowMode } : undefined);
     return toResult(results[results.length - 1] as Results<R> | undefined);
   }
-  return toResult<R>(await on.query<R>(text, params as unknown[]));
+  return toResult<R>(await on.query<R>(text, params as unknown[], rowMode ? { rowMode } : undefined));
 }
 
 /**
@@ -121,23 +133,23 @@ function wrapPglite(pglite: PGlite, owns: boolean): PgliteSqlClient {
   return {
     dialect: 'pglite',
     pglite,
-    async query<R>(text: string, params?: readonly unknown[]) {
+    async query<R>(text: string, params?: readonly unknown[], options?: SqlQueryOptions) {
       checkOpen();
       if (insideTransaction.getStore()) {
         throw new Error(
           'PGlite has one connection: a query on the client inside its own transaction would wait forever. Use the transaction executor.',
         );
       }
-      return run<R>(pglite, text, params);
+      return run<R>(pglite, text, params, options);
     },
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       checkOpen();
       return pglite.transaction(async (t: Transaction) => {
         let done = false;
         const tx: SqlExecutor = {
-          async query<R>(text: string, params?: readonly unknown[]) {
+          async query<R>(text: string, params?: readonly unknown[], options?: SqlQueryOptions) {
             if (done) throw new Error('The transaction is over: this executor can no longer be used');
-            return run<R>(t, text, params);
+            return run<R>(t, text, params, options);
           },
         };
         try {

@@ -33,7 +33,7 @@ function toResult<R>(r: { rows: unknown[]; rowCount: number | null }): SqlResult
 }
 
 function config(text: string, params: readonly unknown[] | undefined, options: SqlQueryOptions | undefined) {
-  return { text, values: params as unknown[] | undefined, name: options?.name };
+  return { text, values: params as unknown[] | undefined, name: options?.name, rowMode: options?.rowMode };
 }
 
 /**

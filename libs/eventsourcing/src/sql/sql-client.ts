@@ -19,6 +19,11 @@ export interface SqlQueryOptions {
    * where it does not apply (PGlite).
    */
   readonly name?: string;
+  /**
+   * `array`: each row is an array of the column values in select order, not an object (no per-row
+   * object keyed by column names: cheaper on big reads, notably on PGlite). Type the rows accordingly.
+   */
+  readonly rowMode?: 'array';
 }
 
 export interface SqlExecutor {
