@@ -211,6 +211,8 @@ async function main(): Promise<void> {
   );
   if (otherActive > 0)
     log(`⚠ ${otherActive} other session(s) active on the server: figures may be disturbed`);
+  if (loadBefore > os.cpus().length / 2)
+    log(`⚠ load average ${loadBefore.toFixed(1)} before the run: other work competes for the CPUs`);
   log(
     `${options.writers} writers, one ${payloadBytes()}-byte event per append, ${options.warmup} s warm-up + ${options.seconds} s per contender; read-all ≥ ${fmt(options.readMin)} events in batches of ${options.readBatch}`,
   );
@@ -293,6 +295,15 @@ async function main(): Promise<void> {
     log('\nwritten to docs/benchmarks.md (section "eventstore")');
   } else log('\n--only: a partial run, docs/benchmarks.md left as it is');
   if (failed) process.exitCode = 1;
+}
+
+/**
+ * Whether outside work likely disturbed the figures: a busy machine before we started (the 1-minute
+ * average still carries the last minute, so only well above idle counts), or other sessions busy on the
+ * server in more than 5 % of the samples.
+ */
+function disturbed(loadBefore: number, others: { samples: number; busy: number }): boolean {
+  return loadBefore > os.cpus().length / 2 || others.busy > others.samples * 0.05;
 }
 
 function report(
@@ -387,7 +398,7 @@ function report(
     `PostgreSQL ${setting.server_version} on 127.0.0.1, server defaults: **synchronous_commit=${setting.synchronous_commit}, fsync=${setting.fsync}** (durable commits), wal_sync_method=${setting.wal_sync_method}, full_page_writes=${setting.full_page_writes}, commit_delay=${setting.commit_delay}, shared_buffers=${setting.shared_buffers}${pgliteNote}.` +
       ` Interference: 1-minute load average ${env.loadBefore.toFixed(1)} on ${os.cpus().length} cores before the run; ` +
       `other sessions busy on the server in ${env.others.busy} of ${env.others.samples} one-second samples during the run (at most ${env.others.max} at once)` +
-      (env.loadBefore > 1 || env.others.busy > 0 ? ' ⚠ other work competed with the benchmark.' : '.'),
+      (disturbed(env.loadBefore, env.others) ? ' ⚠ other work competed with the benchmark.' : '.'),
     '',
     `Method: \`npm run bench -- eventstore\` (${options.rounds} round${options.rounds === 1 ? '' : 's'}, ${options.seconds} s measured after ${options.warmup} s warm-up). ` +
       `A database created for the run (dropped at the end); each contender, each round, runs in a fresh Node process on a fresh schema ` +

@@ -10,6 +10,24 @@ describe('PGlite SqlClient', () => {
     await client?.close();
   });
 
+  it('lets timers and I/O run while writers keep it busy', async () => {
+    // Four writers query back to back until a 1 ms timer has fired (or a cap is reached). Without a
+    // macrotask turn per query the timer could only fire once every writer had stopped at the cap.
+    const cap = 2000;
+    let fired = false;
+    let queries = 0;
+    setTimeout(() => (fired = true), 1);
+    const writer = async () => {
+      while (!fired && queries < cap) {
+        queries++;
+        await client.query('SELECT 1');
+      }
+    };
+    await Promise.all([writer(), writer(), writer(), writer()]);
+    expect(fired).toBe(true);
+    expect(queries).toBeLessThan(cap);
+  });
+
   it('returns int8 as bigint, exactly, arrays included', async () => {
     const r = await client.query<{ big: unknown; small: unknown; arr: unknown[] }>(
       `SELECT 9223372036854775807::int8 AS big, 5::int8 AS small, ARRAY[9007199254740993::int8, 1] AS arr`,

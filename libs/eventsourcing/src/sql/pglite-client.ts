@@ -123,6 +123,13 @@ export async function createPgliteClient(options: PgliteClientOptions = {}): Pro
   return wrapPglite(pglite, owns);
 }
 
+/**
+ * PGlite answers in the same thread: a loop of awaited queries is a chain of microtasks that never lets
+ * timers or I/O run (an HTTP request, a Kafka heartbeat waited seconds while writers appended). One
+ * macrotask turn before each top-level query or transaction lets the rest of the process breathe.
+ */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 function wrapPglite(pglite: PGlite, owns: boolean): PgliteSqlClient {
   const insideTransaction = new AsyncLocalStorage<true>();
   let closed = false;
@@ -140,10 +147,12 @@ function wrapPglite(pglite: PGlite, owns: boolean): PgliteSqlClient {
           'PGlite has one connection: a query on the client inside its own transaction would wait forever. Use the transaction executor.',
         );
       }
+      await yieldToEventLoop();
       return run<R>(pglite, text, params, options);
     },
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       checkOpen();
+      await yieldToEventLoop();
       return pglite.transaction(async (t: Transaction) => {
         let done = false;
         const tx: SqlExecutor = {
