@@ -37,6 +37,15 @@ function timedTransport(
           await options.handle(message);
           record(message.headers[HEADERS.eventId] ?? '', consumedAt, hrNow());
         },
+        handleBatch:
+          options.handleBatch &&
+          (async (messages) => {
+            const consumedAt = hrNow();
+            // Resolves once the whole run's effects and inbox rows committed, in one transaction.
+            await options.handleBatch?.(messages);
+            const effectAt = hrNow();
+            for (const m of messages) record(m.headers[HEADERS.eventId] ?? '', consumedAt, effectAt);
+          }),
       }),
   };
 }

@@ -543,7 +543,7 @@ function report(
     '',
     `Method: \`npm run bench -- messaging\`. Topics with ${options.partitions} partitions, replication 1. ` +
       `The relay (idempotent producer, acks = all, one request in flight, batches of up to ${options.relayBatch} rows, woken by LISTEN/NOTIFY) ` +
-      `and the consumer (one transaction per message with its inbox row and a one-row effect, offset committed after) each run in a process of their own, as services do. ` +
+      `and the consumer (consecutive messages of a partition that are at hand applied in one transaction with their inbox rows and one-row effects, else one transaction per message; offsets committed after) each run in a process of their own, as services do. ` +
       `**Relay throughput**: ${fmt(options.relayRows)} outbox rows written beforehand (not timed), then published by a fresh relay; ` +
       `messages/s from its first Kafka acknowledgement to its last (reading, sending and marking sent included; producer connection excluded), ${options.rounds} round(s) on fresh topics. ` +
       `**Latency**: an open-loop scheduler issues one append (one event + its outbox message, ${options.streams} streams round-robin) every ${(1000 / options.rate).toFixed(1)} ms ` +

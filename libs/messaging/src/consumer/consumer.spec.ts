@@ -99,6 +99,8 @@ describeWithPostgres('consumer: inbox, retries, dead letters (memory transport, 
       subscribe: (o) =>
         transport.subscribe({
           ...o,
+          // The per-message path (consumer-batch.spec.ts covers runs).
+          handleBatch: undefined,
           handle: async (m) => {
             await o.handle(m);
             if (!crashed && m.topic === o.topics[0]) {

@@ -27,8 +27,10 @@ import {
   decodeMessage,
   describeError,
   HandlerFailure,
+  insertInboxRows,
   isStreamParked,
   parkBehind,
+  parkedStreamsAmong,
   PermanentMessageError,
   recordDeadLetter,
   streamOf,
@@ -145,6 +147,14 @@ export interface Consumer {
   stop(): Promise<void>;
 }
 
+/** Where a message stands between deliveries (see `pending` in startConsumer). */
+interface DeliveryState {
+  attempts: number;
+  deadLetter?: { error: string; attempts: number };
+  /** Set when an attempt failed inside a batch: the next attempt is not due before (its backoff). */
+  retryAt?: number;
+}
+
 const DAY = 24 * 60 * 60 * 1000;
 const MAX_HEADER_ERROR = 2_000;
 
@@ -152,7 +162,9 @@ const silent: ConsumerLogger = { log: () => undefined, warn: () => undefined, er
 
 /**
  * Starts consuming: one message at a time per partition (the transport's promise), each in ONE
- * transaction with its inbox row; the offset is committed by the transport after that commits.
+ * transaction with its inbox row; the offset is committed by the transport after that commits. When the
+ * transport has several consecutive messages of a partition at hand, they are applied in one transaction
+ * (`onBatch`), falling back to one at a time for a run that fails.
  *
  * - A message that does not parse or validate against its contract is dead-lettered at once.
  * - A handler failure is retried in place with exponential backoff and jitter (the partition waits:
@@ -202,8 +214,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
    * backoff, heartbeating meanwhile) and its attempts are remembered here, by its coordinates. In memory:
    * after a restart a message gets its attempts anew, which errs on the side of retrying.
    */
-  const pending = new Map<string, { attempts: number; deadLetter?: { error: string; attempts: number } }>();
+  const pending = new Map<string, DeliveryState>();
   const retryInPlaceMs = options.retryInPlaceMs ?? 5_000;
+  const pendingKey = (m: IncomingMessage) => `${m.topic}\u0000${m.partition}\u0000${m.offset}`;
 
   /** Runs a transaction; what is not the handler's fault (database, broker) is retried, uncounted. */
   async function persist<T>(
@@ -259,9 +272,24 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     }
   }
 
+  /** Counts a failed handler attempt: the delay before the next one, or undefined once it is to be dead-lettered. */
+  function failedAttempt(message: IncomingMessage, state: DeliveryState, error: HandlerFailure) {
+    state.attempts++;
+    if (error.failure instanceof PermanentMessageError || state.attempts >= maxAttempts) {
+      state.deadLetter = { error: error.message, attempts: state.attempts };
+      return undefined;
+    }
+    counters.retries++;
+    const delay = backoffDelay(backoff, state.attempts);
+    logger.warn(
+      `${groupId}: ${where(message)} failed (attempt ${state.attempts}/${maxAttempts}), retrying: ${error.message}`,
+    );
+    return delay;
+  }
+
   async function onMessage(message: IncomingMessage): Promise<void> {
     if (stopping) throw new StoppedError();
-    const key = `${message.topic}\u0000${message.partition}\u0000${message.offset}`;
+    const key = pendingKey(message);
     const state = pending.get(key) ?? { attempts: 0 };
     const started = Date.now();
     const overBudget = (delayMs: number) => Date.now() - started + delayMs > retryInPlaceMs;
@@ -274,6 +302,15 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     };
     const decoded = decodeMessage(contracts, message.value);
     const envelope = decoded.ok ? decoded.envelope : undefined;
+    if (state.retryAt !== undefined) {
+      // The previous attempt failed in a batch: keep its backoff.
+      const wait = state.retryAt - Date.now();
+      state.retryAt = undefined;
+      if (wait > 0) {
+        if (overBudget(wait)) return handBack(new Error(`${where(message)}: backoff beyond the budget`));
+        await sleep(wait, abort.signal).catch(handBack);
+      }
+    }
     for (;;) {
       if (state.deadLetter) {
         await deadLetter(message, state.deadLetter, envelope, overBudget).catch(handBack);
@@ -294,16 +331,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         );
       } catch (error) {
         if (!(error instanceof HandlerFailure)) return handBack(error);
-        state.attempts++;
-        if (error.failure instanceof PermanentMessageError || state.attempts >= maxAttempts) {
-          state.deadLetter = { error: error.message, attempts: state.attempts };
-          continue;
-        }
-        counters.retries++;
-        const delay = backoffDelay(backoff, state.attempts);
-        logger.warn(
-          `${groupId}: ${where(message)} failed (attempt ${state.attempts}/${maxAttempts}), retrying: ${error.message}`,
-        );
+        const delay = failedAttempt(message, state, error);
+        if (delay === undefined) continue; // dead-lettered next
         if (overBudget(delay)) return handBack(error);
         await sleep(delay, abort.signal);
         continue;
@@ -319,6 +348,70 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       else if (outcome === 'parked') counters.parked++;
       return;
     }
+  }
+
+  /**
+   * A run of consecutive messages of one partition in ONE transaction (one commit instead of one per
+   * message): messages of parked streams are parked behind their heads, the others' inbox rows inserted
+   * in one statement and the effects of the new ones applied in order. Anything unusual (a message being
+   * retried or dead-lettered, an invalid one) or any failure (rolled back as a whole) rejects the run, and
+   * the transport hands it to `onMessage` one message at a time: retries, dead letters and parking are
+   * then exactly those of the per-message path (a handler failure in the batch counts as that message's
+   * first attempt), and nothing of the rejected run was applied.
+   */
+  async function onBatch(messages: IncomingMessage[]): Promise<void> {
+    if (stopping) throw new StoppedError();
+    const entries: Array<{ message: IncomingMessage; envelope: IntegrationEventEnvelope }> = [];
+    for (const message of messages) {
+      if (pending.has(pendingKey(message))) throw new Error(`${where(message)} is being retried`);
+      const decoded = decodeMessage(contracts, message.value);
+      if (!decoded.ok) throw new Error(`${where(message)} is invalid`);
+      entries.push({ message, envelope: decoded.envelope });
+    }
+    let failed: { message: IncomingMessage; failure: HandlerFailure } | undefined;
+    const outcome = await client
+      .transaction(async (tx) => {
+        const counts = { applied: 0, duplicates: 0, parked: 0 };
+        const parked = await parkedStreamsAmong(tx, scope, [...new Set(messages.map(streamOf))]);
+        const flowing = [];
+        for (const entry of entries) {
+          if (!parked.has(streamOf(entry.message))) flowing.push(entry);
+          else if ((await parkBehind(tx, scope, entry.message, entry.envelope)) === undefined)
+            counts.duplicates++;
+          else counts.parked++;
+        }
+        const fresh = await insertInboxRows(tx, scope, flowing);
+        for (const { message, envelope } of flowing) {
+          // `delete`: an event twice in the run is applied once, at its first occurrence.
+          if (!fresh.delete(envelope.eventId)) {
+            counts.duplicates++;
+            continue;
+          }
+          try {
+            await handle(envelope, tx, message);
+          } catch (error) {
+            failed = { message, failure: new HandlerFailure(error) };
+            throw error;
+          }
+          counts.applied++;
+        }
+        return counts;
+      })
+      .catch((error: unknown) => {
+        // The handler's failure counts as the message's attempt (with its backoff), exactly as if it had
+        // been handled alone: the per-message path then picks it up with the attempts so far.
+        if (failed) {
+          const state: DeliveryState = { attempts: 0 };
+          const delay = failedAttempt(failed.message, state, failed.failure);
+          if (delay !== undefined) state.retryAt = Date.now() + delay;
+          if (pending.size >= 10_000) pending.clear();
+          pending.set(pendingKey(failed.message), state);
+        }
+        throw error;
+      });
+    counters.processed += outcome.applied;
+    counters.duplicates += outcome.duplicates;
+    counters.parked += outcome.parked;
   }
 
   // Operator requests (redrive / skip): one loop at a time; a wake during a run makes it run again.
@@ -413,6 +506,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       topics: options.topics,
       fromBeginning: options.fromBeginning ?? true,
       handle: onMessage,
+      handleBatch: onBatch,
     });
   } catch (error) {
     for (const t of timers) clearInterval(t);

@@ -241,6 +241,53 @@ export async function applyOnce(
   return 'applied';
 }
 
+/** Which of these streams are parked for this group, locked FOR SHARE like `isStreamParked`. */
+export async function parkedStreamsAmong(
+  tx: SqlExecutor,
+  scope: ConsumerScope,
+  streamIds: readonly string[],
+): Promise<Set<string>> {
+  if (streamIds.length === 0) return new Set();
+  const list = streamIds.map((_, i) => `$${i + 2}`).join(', ');
+  const r = await tx.query<{ stream_id: string }>(
+    `SELECT stream_id FROM ${scope.schema}.parked_streams
+      WHERE consumer_group = $1 AND stream_id IN (${list}) ORDER BY stream_id FOR SHARE`,
+    [scope.groupId, ...streamIds],
+  );
+  return new Set(r.rows.map((row) => row.stream_id));
+}
+
+/**
+ * The inbox rows of a run of messages in one statement; returns the event ids that were new (an event
+ * already there, or twice in the run, is a duplicate: only its first occurrence is inserted).
+ */
+export async function insertInboxRows(
+  tx: SqlExecutor,
+  scope: ConsumerScope,
+  entries: ReadonlyArray<{ readonly message: IncomingMessage; readonly envelope: IntegrationEventEnvelope }>,
+): Promise<Set<string>> {
+  if (entries.length === 0) return new Set();
+  const params: unknown[] = [scope.groupId, scope.now()];
+  const rows = entries.map(({ message, envelope }) => {
+    const n = params.push(
+      envelope.eventId,
+      envelope.streamId,
+      message.topic,
+      message.partition,
+      message.offset,
+    );
+    return `($1, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}::integer, $${n}::bigint, $2::timestamptz)`;
+  });
+  const r = await tx.query<{ event_id: string }>(
+    `INSERT INTO ${scope.schema}.inbox (consumer_group, event_id, stream_id, topic, partition, "offset", processed_at)
+     VALUES ${rows.join(', ')}
+     ON CONFLICT ON CONSTRAINT inbox_pkey DO NOTHING
+     RETURNING event_id`,
+    params,
+  );
+  return new Set(r.rows.map((row) => row.event_id));
+}
+
 export interface ActionRecord {
   readonly deadLetterId: bigint | null;
   readonly streamId: string;

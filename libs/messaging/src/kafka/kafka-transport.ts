@@ -17,15 +17,16 @@ import {
   type PartitionOffsets,
   type TopicInspector,
 } from '../topics/topics';
-import type {
-  IncomingMessage,
-  MessageHeaders,
-  OutgoingMessage,
-  Publisher,
-  SubscribeOptions,
-  Subscription,
-  TopicSpec,
-  Transport,
+import {
+  DEFAULT_MAX_BATCH_SIZE,
+  type IncomingMessage,
+  type MessageHeaders,
+  type OutgoingMessage,
+  type Publisher,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicSpec,
+  type Transport,
 } from '../transport/transport';
 import { isFatalProducerError } from './producer-errors';
 
@@ -91,8 +92,9 @@ const DEFAULT_RETRY: RetryOptions = { initialRetryTime: 100, maxRetryTime: 1000,
  * either way the caller must resend what was not acknowledged.
  *
  * Consuming: one kafkajs consumer per `subscribe` (group = `groupId`), `autoCommit: false`. Messages of a
- * partition are handled one at a time in offset order; an offset is committed (offset + 1) only after
- * `handle` resolved for it and every earlier message of the partition: at the end of each fetched batch and
+ * partition are handled one at a time in offset order (or, with `handleBatch`, as runs of consecutive
+ * messages of the fetched batch, one at a time again for a run it rejects); an offset is committed
+ * (offset + 1) only after `handle` resolved for it and every earlier message of the partition: at the end of each fetched batch and
  * at least every `commitIntervalMs` within one. When `handle` rejects, the processed offsets before it are
  * committed, the partition waits (backoff, heartbeating) and seeks back to the rejected message, which is
  * then fetched and handled again: no exception reaches kafkajs, so the consumer neither crashes nor
@@ -587,28 +589,60 @@ class KafkaSubscription implements Subscription {
       }
     };
 
-    for (const message of batch.messages) {
+    const { handleBatch } = this.options;
+    const maxRun = Math.max(1, this.options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
+    const messages = batch.messages;
+    let i = 0;
+    while (i < messages.length) {
       if (!isRunning() || isStale() || this.stopped) break;
-      const key = `${topic}:${partition}:${message.offset}`;
-      try {
-        await this.options.handle(toIncoming(topic, partition, message));
-      } catch {
-        // The consumer on top decides when to give up (dead letters); here it is only redelivery.
-        const failures = (this.failures.get(key) ?? 0) + 1;
-        if (this.failures.size > 10_000) this.failures.clear();
-        this.failures.set(key, failures);
-        await commit().catch(() => undefined);
-        const delay = Math.min(this.maxDelay, this.initialDelay * 2 ** Math.min(failures - 1, 20));
-        await this.pause(delay, isRunning, beat);
-        // Fetch this message again; kafkajs drops the rest of the batch for this partition.
-        if (isRunning() && !this.stopped) consumer.seek({ topic, partition, offset: message.offset });
-        return;
+      const run = messages.slice(i, i + maxRun);
+      // A run goes to handleBatch only if its first message has not failed before: a failing message is
+      // retried through `handle` alone, as without batching.
+      const batchable =
+        handleBatch !== undefined &&
+        run.length > 1 &&
+        !this.failures.has(`${topic}:${partition}:${run[0].offset}`);
+      if (batchable) {
+        const handled = await handleBatch(run.map((m) => toIncoming(topic, partition, m))).then(
+          () => true,
+          () => false,
+        );
+        if (handled) {
+          const last = run[run.length - 1].offset;
+          resolveOffset(last);
+          toCommit = (BigInt(last) + 1n).toString();
+          if (Date.now() - lastCommit >= this.commitInterval) await commit();
+          await beat();
+          i += run.length;
+          continue;
+        }
       }
-      this.failures.delete(key);
-      resolveOffset(message.offset);
-      toCommit = (BigInt(message.offset) + 1n).toString();
-      if (Date.now() - lastCommit >= this.commitInterval) await commit();
-      await beat();
+      // One at a time: a single message, or the fallback for a run whose batch was rejected.
+      const end = batchable ? i + run.length : i + 1;
+      for (; i < end; i++) {
+        if (!isRunning() || isStale() || this.stopped) break;
+        const message = messages[i];
+        const key = `${topic}:${partition}:${message.offset}`;
+        try {
+          await this.options.handle(toIncoming(topic, partition, message));
+        } catch {
+          // The consumer on top decides when to give up (dead letters); here it is only redelivery.
+          const failures = (this.failures.get(key) ?? 0) + 1;
+          if (this.failures.size > 10_000) this.failures.clear();
+          this.failures.set(key, failures);
+          await commit().catch(() => undefined);
+          const delay = Math.min(this.maxDelay, this.initialDelay * 2 ** Math.min(failures - 1, 20));
+          await this.pause(delay, isRunning, beat);
+          // Fetch this message again; kafkajs drops the rest of the batch for this partition.
+          if (isRunning() && !this.stopped) consumer.seek({ topic, partition, offset: message.offset });
+          return;
+        }
+        this.failures.delete(key);
+        resolveOffset(message.offset);
+        toCommit = (BigInt(message.offset) + 1n).toString();
+        if (Date.now() - lastCommit >= this.commitInterval) await commit();
+        await beat();
+      }
     }
     await commit();
   }

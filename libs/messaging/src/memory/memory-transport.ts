@@ -5,15 +5,16 @@ import {
   type PartitionOffsets,
   type TopicInspector,
 } from '../topics/topics';
-import type {
-  IncomingMessage,
-  MessageHeaders,
-  OutgoingMessage,
-  Publisher,
-  SubscribeOptions,
-  Subscription,
-  TopicSpec,
-  Transport,
+import {
+  DEFAULT_MAX_BATCH_SIZE,
+  type IncomingMessage,
+  type MessageHeaders,
+  type OutgoingMessage,
+  type Publisher,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicSpec,
+  type Transport,
 } from '../transport/transport';
 
 export interface MemoryTransportOptions {
@@ -120,7 +121,8 @@ function createKeyPartitioner(): (topic: string, key: string, partitions: number
  * - a rejected message is delivered again (after a short backoff) and nothing after it in its partition is
  *   delivered before it succeeds; other partitions keep flowing;
  * - delivery is asynchronous: `send` stores and returns; handlers run later, one message at a time per
- *   partition and group.
+ *   partition and group (or, with `handleBatch`, the messages already stored as one run, one at a time
+ *   again if it rejects).
  *
  * Unlike Kafka, nothing survives the process: the embedded mode's outbox (in PGlite) is the durable part,
  * and the relay republishes what it had not marked sent.
@@ -464,6 +466,8 @@ class Worker {
         : partition.start);
     let failures = 0;
     let duplicated: bigint | undefined;
+    /** After a rejected batch: the messages up to this offset go through `handle` one at a time. */
+    let oneByOneUntil = -1n;
     while (!this.revoked) {
       if (position < partition.start) position = partition.start;
       const index = Number(position - partition.start);
@@ -472,6 +476,31 @@ class Worker {
         this.wake = deferred();
         await Promise.race([partition.appended.promise, this.wake.promise]);
         continue;
+      }
+      const { handleBatch, maxBatchSize } = this.member.options;
+      if (handleBatch && failures === 0 && position > oneByOneUntil) {
+        const run = partition.messages.slice(
+          index,
+          index + Math.max(1, maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE),
+        );
+        if (run.length > 1) {
+          const last = run[run.length - 1].offset;
+          try {
+            await handleBatch(run.map((m) => toIncoming(this.topic, this.partition, m)));
+          } catch {
+            // Rejected: the same run again through `handle`, one message at a time.
+            oneByOneUntil = last;
+            continue;
+          }
+          // As if the consumer had crashed before committing: the whole run comes again.
+          if (duplicated !== last && transport.deliverAgain()) {
+            duplicated = last;
+            continue;
+          }
+          position = last + 1n;
+          group.committed.set(key, position);
+          continue;
+        }
       }
       try {
         await this.member.options.handle(toIncoming(this.topic, this.partition, stored));

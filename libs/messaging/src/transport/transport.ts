@@ -67,7 +67,18 @@ export interface SubscribeOptions {
    * after it resolves; if it rejects, the message is delivered again (the consumer decides when to give up).
    */
   readonly handle: (message: IncomingMessage) => Promise<void>;
+  /**
+   * Optional: called with a run of consecutive messages of ONE partition (in order, at most `maxBatchSize`)
+   * when more than one is available, so that the consumer can apply them in one transaction. The offsets
+   * are committed only after it resolves. If it rejects, the transport falls back to `handle`, one message
+   * at a time, for that run (so failures, retries and redelivery are exactly those of `handle`).
+   */
+  readonly handleBatch?: (messages: IncomingMessage[]) => Promise<void>;
+  /** Longest run handed to `handleBatch` (default 100). */
+  readonly maxBatchSize?: number;
 }
+
+export const DEFAULT_MAX_BATCH_SIZE = 100;
 
 export interface Subscription {
   stop(): Promise<void>;
