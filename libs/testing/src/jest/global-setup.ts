@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { databaseUrl, requireInfra } from '../infra';
 import { setUpKafkaForTests } from './kafka-setup';
@@ -17,6 +18,8 @@ async function probePostgres(): Promise<string | undefined> {
 
 /** Probes the infrastructure once per run; tests read the verdict from the environment. */
 export default async function globalSetup(): Promise<void> {
+  // Names this run's databases (see dropTestRunDatabases in the teardown).
+  process.env.LIANFANG_TEST_RUN = randomBytes(3).toString('hex');
   const pgMissing = await probePostgres();
   const kafkaMissing = await setUpKafkaForTests();
   const missing = [pgMissing && `PostgreSQL: ${pgMissing}`, kafkaMissing && `Kafka: ${kafkaMissing}`].filter(
