@@ -37,7 +37,7 @@ try {
   process.exit(1);
 }
 
-console.log('\nLianfang 联防 is running (embedded mode: PGlite + in-process bus)');
+console.log('\nLianfang 联防 is running (embedded mode: no database server, no broker needed)');
 for (const r of running) console.log(`  ${r.name.padEnd(22)} ${r.url}/health`);
 console.log(`  data: ${dataDir}\n  Ctrl-C to stop / 按 Ctrl-C 停止\n`);
 
