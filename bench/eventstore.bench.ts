@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { machine, median, spread, writeSection } from './report';
+import { flags, fmt, log, machine, median, spread, withDatabase, writeSection } from './report';
 import type { WorkerConfig, WorkerMessage, WorkerResult } from './eventstore-worker';
 import {
   CONTENDERS,
@@ -48,14 +48,7 @@ function parseArgs(argv: string[]): Options {
     only: [...CONTENDERS],
     write: true,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    const value = () => inline ?? argv[++i];
-    const num = () => {
-      const n = Number(value());
-      if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number`);
-      return n;
-    };
+  for (const { name: flag, value, num } of flags(argv)) {
     if (flag === '--rounds') o.rounds = Math.floor(num());
     else if (flag === '--seconds') o.seconds = num();
     else if (flag === '--warmup') o.warmup = num();
@@ -68,18 +61,10 @@ function parseArgs(argv: string[]): Options {
       const unknown = names.filter((n) => !(CONTENDERS as readonly string[]).includes(n));
       if (unknown.length) throw new Error(`--only: unknown ${unknown.join(', ')} (${CONTENDERS.join(', ')})`);
       o.only = CONTENDERS.filter((c) => names.includes(c));
-    } else throw new Error(`unknown option ${argv[i]}`);
+    } else throw new Error(`unknown option ${flag}`);
   }
   return o;
 }
-
-const log = (text = '') => process.stderr.write(`${text}\n`);
-const fmt = (n: number) => Math.round(n).toLocaleString('en');
-const withDatabase = (url: string, database: string) => {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-};
 
 function runWorker(config: WorkerConfig, timeoutMs: number): Promise<WorkerResult> {
   const root = path.resolve(__dirname, '..');

@@ -22,7 +22,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { createPostgresClient, createPostgresEventStore, type SqlEventStore } from '@lianfang/eventsourcing';
 import { createKafkaTransport, type KafkaTransport } from '@lianfang/messaging';
 import { makeTempDataDir, removeDataDir, startBroker, type BrokerHandle } from '../tools/kafka/broker.cjs';
-import { machine, median, spread, writeSection } from './report';
+import { flags, fmt, log, machine, median, spread, withDatabase, writeSection } from './report';
 import {
   hrNow,
   pingAppend,
@@ -61,14 +61,7 @@ function parseArgs(argv: string[]): Options {
     relayBatch: 500,
     write: true,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    const value = () => inline ?? argv[++i];
-    const num = () => {
-      const n = Number(value());
-      if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number`);
-      return n;
-    };
+  for (const { name: flag, num } of flags(argv)) {
     if (flag === '--seconds') o.seconds = num();
     else if (flag === '--rate') o.rate = num();
     else if (flag === '--warmup') o.warmup = num();
@@ -78,21 +71,14 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--streams') o.streams = Math.floor(num());
     else if (flag === '--relay-batch') o.relayBatch = Math.floor(num());
     else if (flag === '--no-write') o.write = false;
-    else throw new Error(`unknown option ${argv[i]}`);
+    else throw new Error(`unknown option ${flag}`);
   }
   return o;
 }
 
-const log = (text = '') => process.stderr.write(`${text}\n`);
-const fmt = (n: number) => Math.round(n).toLocaleString('en');
 const ms = (n: number) =>
   Number.isFinite(n) ? (Math.abs(n) < 10 ? n.toFixed(1) : Math.round(n).toString()) : '—';
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
-const withDatabase = (url: string, database: string) => {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-};
 
 // ─── workers ──────────────────────────────────────────────────────────────────────────────
 

@@ -45,3 +45,44 @@ export async function writeSection(suite: string, markdown: string): Promise<voi
       : `${doc.trimEnd()}\n\n${section}\n`;
   await writeFile(file, doc);
 }
+
+/** Progress for a person watching: stderr, so stdout stays clean. */
+export const log = (text = ''): void => void process.stderr.write(`${text}\n`);
+
+export const fmt = (n: number): string => Math.round(n).toLocaleString('en');
+
+/** The same server URL, another database. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** One command-line flag as read: `--name value` or `--name=value`. */
+export interface Flag {
+  readonly name: string;
+  value(): string;
+  /** A positive number, or an error naming the flag. */
+  num(): number;
+}
+
+/** Walks `--flag value` / `--flag=value` arguments; the caller switches on `name`. */
+export function* flags(argv: readonly string[]): Generator<Flag> {
+  for (let i = 0; i < argv.length; i++) {
+    const [name, inline] = argv[i].split('=', 2);
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${name} needs a value`);
+      return v;
+    };
+    yield {
+      name,
+      value,
+      num: () => {
+        const n = Number(value());
+        if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} needs a positive number`);
+        return n;
+      },
+    };
+  }
+}
