@@ -117,6 +117,13 @@ describeWithKafka('Kafka smoke test (real broker)', () => {
 
     await admin.deleteTopics({ topics: [topic] });
     topicExists = false;
-    expect(await admin.listTopics()).not.toContain(topic);
+    // Deletion is asynchronous in KRaft: the controller acknowledges before every broker's metadata
+    // cache drops the topic, so poll (bounded) instead of reading once.
+    let listed = await admin.listTopics();
+    for (let attempt = 0; attempt < 50 && listed.includes(topic); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      listed = await admin.listTopics();
+    }
+    expect(listed).not.toContain(topic);
   });
 });
