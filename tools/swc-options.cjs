@@ -2,7 +2,16 @@
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const libs = ['auth', 'contracts', 'domain-kernel', 'eventsourcing', 'messaging', 'runtime', 'testing'];
+const libs = [
+  'auth',
+  'contracts',
+  'domain-kernel',
+  'eventsourcing',
+  'graph',
+  'messaging',
+  'runtime',
+  'testing',
+];
 
 /** @param {{ rewritePaths?: boolean }} [opts] */
 function swcOptions(opts = {}) {

@@ -1,8 +1,13 @@
-import { Module } from '@nestjs/common';
-import { HealthModule } from '@lianfang/runtime';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { PlatformModule, type ServiceConfig, type SharedResources } from '@lianfang/runtime';
 
 /** compensation-service: compensation agreements, accruals and settlements. */
-@Module({
-  imports: [HealthModule.forService('compensation-service')],
-})
-export class AppModule {}
+@Module({})
+export class AppModule {
+  static register(config: ServiceConfig, shared: SharedResources): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [PlatformModule.forService('compensation-service', config, shared)],
+    };
+  }
+}

@@ -1,8 +1,12 @@
-import type { ServiceDefinition } from '@lianfang/runtime';
+import { serviceConfigSchema, type ServiceConfig, type ServiceDefinition } from '@lianfang/runtime';
 import { AppModule } from './app.module';
 
-export const service: ServiceDefinition = {
-  name: 'compensation-service',
-  module: AppModule,
-  defaultPort: 4002,
+const name = 'compensation-service';
+const defaultPort = 4002;
+
+export const service: ServiceDefinition<ServiceConfig> = {
+  name,
+  defaultPort,
+  config: serviceConfigSchema({ name, defaultPort, schema: 'compensation' }),
+  module: (config, shared) => AppModule.register(config, shared),
 };

@@ -1,8 +1,11 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { HealthModule } from '@lianfang/runtime';
+import type { GatewayConfig } from './config';
 
-/** gateway: the one GraphQL endpoint for every agency (federation lands with the gateway issue). */
-@Module({
-  imports: [HealthModule.forService('gateway')],
-})
-export class AppModule {}
+/** gateway: the one GraphQL endpoint for every agency. */
+@Module({})
+export class AppModule {
+  static register(_config: GatewayConfig): DynamicModule {
+    return { module: AppModule, imports: [HealthModule.forService('gateway')] };
+  }
+}

@@ -1,4 +1,10 @@
 import type { ServiceDefinition } from '@lianfang/runtime';
 import { AppModule } from './app.module';
+import { gatewayConfigSchema, type GatewayConfig } from './config';
 
-export const service: ServiceDefinition = { name: 'gateway', module: AppModule, defaultPort: 4000 };
+export const service: ServiceDefinition<GatewayConfig> = {
+  name: 'gateway',
+  defaultPort: 4000,
+  config: gatewayConfigSchema,
+  module: (config) => AppModule.register(config),
+};

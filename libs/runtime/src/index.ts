@@ -1,2 +1,5 @@
+export * from './config';
 export * from './health';
+export * from './platform.module';
 export * from './service';
+export * from './service-config';

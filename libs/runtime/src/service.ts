@@ -1,12 +1,26 @@
-import { type INestApplication, Logger, type LogLevel, type Type } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Transport } from '@lianfang/messaging';
+import { ConfigurationError, type ConfigSchema, type Env } from './config';
 
-export interface ServiceDefinition {
+/**
+ * What the embedded mode shares between the apps of one process: the in-process bus, so that events one
+ * service publishes reach the others. Servers share nothing: each app builds its own from its config.
+ */
+export interface SharedResources {
+  readonly transport?: Transport;
+}
+
+/** Every app (gateway and services) is described once, then run alone or in the embedded platform. */
+export interface ServiceDefinition<C = unknown> {
   /** e.g. `transfer-service`. */
   readonly name: string;
-  readonly module: Type<unknown>;
   /** The port in the embedded platform and the default when PORT is unset. */
   readonly defaultPort: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each app has its own variables
+  readonly config: ConfigSchema<any>;
+  /** The root module for a validated configuration. */
+  module(config: C, shared: SharedResources): DynamicModule;
 }
 
 export interface RunningService {
@@ -15,17 +29,33 @@ export interface RunningService {
   readonly app: INestApplication;
 }
 
-/** Boots one service and listens; the caller decides when to close it. */
-export async function startService(
-  def: ServiceDefinition,
-  options: { port?: number; host?: string; logLevels?: LogLevel[] } = {},
+export interface StartOptions {
+  /** Environment to read the configuration from (default `process.env`). */
+  readonly env?: Env;
+  /** Overrides PORT (0: any free port, as tests use). */
+  readonly port?: number;
+  readonly host?: string;
+  readonly shared?: SharedResources;
+  readonly logLevels?: LogLevel[];
+}
+
+/** Validates the configuration, boots the app and listens; the caller decides when to close it. */
+export async function startService<C>(
+  def: ServiceDefinition<C>,
+  options: StartOptions = {},
 ): Promise<RunningService> {
-  const app = await NestFactory.create(def.module, {
+  const config = def.config.load(options.env ?? process.env, def.name) as C & {
+    HOST?: string;
+    PORT?: number;
+  };
+  const app = await NestFactory.create(def.module(config, options.shared ?? {}), {
     logger: options.logLevels ?? ['error', 'warn', 'log'],
     abortOnError: false,
+    bufferLogs: false,
   });
-  const host = options.host ?? process.env.HOST ?? '127.0.0.1';
-  const port = options.port ?? def.defaultPort;
+  app.enableShutdownHooks();
+  const host = options.host ?? config.HOST ?? '127.0.0.1';
+  const port = options.port ?? config.PORT ?? def.defaultPort;
   await app.listen(port, host);
   // With port 0 the system picks a free port: report the one actually bound.
   const bound = (app.getHttpServer().address() as { port: number }).port;
@@ -33,19 +63,23 @@ export async function startService(
 }
 
 /**
- * Entry point of a service run alone (`node dist/apps/<app>/main.js`): PORT from the environment,
- * closed cleanly on SIGINT/SIGTERM.
+ * Entry point of an app run alone (`node dist/apps/<app>/main.js`): configuration from the environment,
+ * validated before anything starts; closed cleanly on SIGINT/SIGTERM.
  */
-export async function runService(def: ServiceDefinition): Promise<void> {
+export async function runService<C>(def: ServiceDefinition<C>): Promise<void> {
   const logger = new Logger(def.name);
-  const port = process.env.PORT ? Number.parseInt(process.env.PORT, 10) : def.defaultPort;
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-    logger.error(
-      `PORT must be an integer from 1 to 65535, got "${process.env.PORT}" / PORT 必须是 1–65535 的整数`,
-    );
+  let running: RunningService;
+  try {
+    running = await startService(def);
+  } catch (e) {
+    if (e instanceof ConfigurationError) {
+      // Plain stderr: the message is the whole story, a stack trace would hide it.
+      process.stderr.write(`${e.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    logger.error(`${def.name} could not start / 启动失败: ${(e as Error).message}`);
     process.exit(1);
   }
-  const running = await startService(def, { port });
   logger.log(`${def.name} listening on ${running.url}`);
   const stop = async (signal: string) => {
     logger.log(`${signal}: closing ${def.name}`);
