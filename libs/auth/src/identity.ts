@@ -57,3 +57,10 @@ export const CORRELATION_HEADER = 'x-correlation-id';
 /** Audience and issuer of the forwarded identity token that subgraphs accept. */
 export const FORWARDED_IDENTITY_ISSUER = 'lianfang-gateway';
 export const FORWARDED_IDENTITY_AUDIENCE = 'lianfang-subgraph';
+
+/** What every resolver and handler receives about the request (GraphQL context). */
+export interface RequestContext {
+  /** Absent only for requests that need none (health); resolvers refuse without it. */
+  readonly identity?: Identity;
+  readonly correlationId: string;
+}

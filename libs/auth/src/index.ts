@@ -1,1 +1,3 @@
+export * from './errors';
+export * from './forwarded/forwarded-identity';
 export * from './identity';
