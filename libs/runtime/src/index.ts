@@ -3,3 +3,4 @@ export * from './health';
 export * from './platform.module';
 export * from './service';
 export * from './service-config';
+export * from './tokens';
