@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: everything CI checks, in order, stopping at the first failure:
-// typecheck → lint (module boundaries included) → format → every jest test (unit and integration
-// against the real PostgreSQL and one Kafka broker that the jest global setup starts for the run).
+// typecheck → schema (committed SDL up to date, composition) → lint (module boundaries included) →
+// format → every jest test (unit and integration against the real PostgreSQL and one Kafka broker that
+// the jest global setup starts for the run).
 // Extra arguments go to jest: `npm test -- libs/domain-kernel`.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -32,6 +33,8 @@ const steps = [
   // The module-boundary rule reads Nx's project graph: compute it first (no daemon in CI).
   ['project graph', bin('nx'), ['show', 'projects', '--json']],
   ['typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']],
+  // The committed subgraph SDL and supergraph match the code, and the subgraphs compose.
+  ['schema', process.execPath, ['-r', './tools/register-ts.cjs', 'tools/schema.ts', '--check']],
   ['lint', bin('eslint'), ['.', '--max-warnings=0']],
   ['format', bin('prettier'), ['--check', '--log-level=warn', '.']],
 ];

@@ -1,1 +1,12 @@
-export {};
+export * from './errors/graph-errors';
+export * from './errors/describe-error';
+export * from './errors/format-error';
+export * from './scalars/scalars';
+export * from './scalars/scalar-providers';
+export * from './identity/request-context';
+export * from './idempotency/idempotency';
+export * from './service-info/service-info.types';
+export * from './subgraph/prune';
+export * from './subgraph/sdl';
+export * from './subgraph/subgraph-driver';
+export * from './subgraph/subgraph.module';

@@ -1,4 +1,6 @@
 export * from './transport/transport';
+export * from './transport/trace-context';
+export * from './transport/message-trace';
 export * from './system/system-commands';
 export * from './timers/timers';
 export {
@@ -15,9 +17,11 @@ export { type BackoffPolicy as ConsumerBackoffPolicy } from './consumer/backoff'
 export {
   DEAD_LETTER_STATUSES,
   deadLetterChannel,
+  countOpenDeadLetters,
   ensureConsumerTables,
   hasConsumerTables,
   type DeadLetterStatus,
+  type OpenDeadLetterCount,
 } from './consumer/tables';
 export * from './dlq/dead-letters';
 export { runDlqCli, formatTable as formatDlqTable, type DlqCliIo } from './dlq/cli';

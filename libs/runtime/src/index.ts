@@ -4,3 +4,5 @@ export * from './platform.module';
 export * from './service';
 export * from './service-config';
 export * from './tokens';
+export * from './platform/index';
+export * from './observability/index';

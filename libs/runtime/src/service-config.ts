@@ -23,7 +23,7 @@ export function serviceConfigSchema(service: { name: string; defaultPort: number
     }),
     LOG_LEVEL: variable.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, {
       default: 'info',
-      description: 'pino log level',
+      description: 'log level',
     }),
     EVENT_STORE: variable.oneOf(['postgres', 'pglite'] as const, {
       default: 'pglite',
@@ -54,6 +54,16 @@ export function serviceConfigSchema(service: { name: string; defaultPort: number
       required: (env) => env.BUS === 'kafka',
       description: 'comma-separated host:port list, required when BUS=kafka',
       example: '127.0.0.1:9092',
+    }),
+    KAFKA_TOPIC_PARTITIONS: variable.int({
+      min: 1,
+      max: 10_000,
+      description: "partitions of the service's topics when it creates them (default 6)",
+    }),
+    KAFKA_REPLICATION_FACTOR: variable.int({
+      min: 1,
+      max: 10,
+      description: "replication factor of the service's topics when it creates them (default 1)",
     }),
     GATEWAY_PUBLIC_KEY: variable.string({
       required: isProduction,

@@ -2,6 +2,7 @@ import { type DynamicModule, type INestApplication, Logger, type LogLevel } from
 import { NestFactory } from '@nestjs/core';
 import type { Transport } from '@lianfang/messaging';
 import { ConfigurationError, type ConfigSchema, type Env } from './config';
+import { ServiceLogger } from './observability/logger';
 
 /**
  * What the embedded mode shares between the apps of one process: the in-process bus, so that events one
@@ -51,15 +52,38 @@ export async function startService<C>(
   const app = await NestFactory.create(def.module(config, options.shared ?? {}), {
     logger: options.logLevels ?? ['error', 'warn', 'log'],
     abortOnError: false,
-    bufferLogs: false,
+    // Held until the app's own JSON logger (ObservabilityModule) takes over, so boot lines are JSON too.
+    bufferLogs: true,
   });
-  app.enableShutdownHooks();
+  useServiceLogger(app, options.logLevels);
+  // No enableShutdownHooks: runService and the embedded platform handle the signals and close the app once.
   const host = options.host ?? config.HOST ?? '127.0.0.1';
   const port = options.port ?? config.PORT ?? def.defaultPort;
-  await app.listen(port, host);
+  try {
+    await app.listen(port, host);
+  } catch (e) {
+    // The store, bus and relay are open by now: close them rather than leave them to the process exit.
+    await app.close().catch(() => undefined);
+    throw e;
+  }
   // With port 0 the system picks a free port: report the one actually bound.
   const bound = (app.getHttpServer().address() as { port: number }).port;
   return { name: def.name, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${bound}`, app };
+}
+
+function useServiceLogger(app: INestApplication, levels: LogLevel[] | undefined): void {
+  let logger: ServiceLogger | undefined;
+  try {
+    logger = app.get(ServiceLogger, { strict: false });
+  } catch {
+    logger = undefined; // an app without ObservabilityModule keeps Nest's console logger
+  }
+  if (!logger) {
+    app.flushLogs();
+    return;
+  }
+  if (levels) logger.setLogLevels(levels);
+  app.useLogger(logger);
 }
 
 /**

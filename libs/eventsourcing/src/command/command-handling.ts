@@ -30,9 +30,16 @@
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
-import type { Command, Decider, DomainEvent, EventMetadata, SnapshotPolicy } from '../decider/decider';
+import {
+  DomainError,
+  type Command,
+  type Decider,
+  type DomainEvent,
+  type EventMetadata,
+  type SnapshotPolicy,
+} from '../decider/decider';
 import type { Snapshot, SnapshotStore } from '../snapshots/snapshot-store';
-import { WrongExpectedVersionError } from '../store/errors';
+import { IdempotencyConflictError, WrongExpectedVersionError } from '../store/errors';
 import type {
   AppendContext,
   AppendResult,
@@ -100,10 +107,94 @@ export interface SnapshotOptions {
   readonly onSnapshotError?: (error: unknown, streamId: string) => void;
 }
 
+// ─── observation (metrics) ─────────────────────────────────────────────────────────────────
+
+/**
+ * How a handled command ended:
+ * - accepted: events appended; unchanged: nothing to do (no events); replayed: handled before, first
+ *   result returned;
+ * - rejected: a DomainError (a rule said no) or an IdempotencyConflictError (key reused for another payload);
+ * - conflict: still a version conflict after the retries; failed: anything else (store down, a bug).
+ */
+export type CommandOutcome = 'accepted' | 'unchanged' | 'replayed' | 'rejected' | 'conflict' | 'failed';
+
+export interface CommandObservation {
+  /** The command's `type`. */
+  readonly command: string;
+  readonly outcome: CommandOutcome;
+  /** Load–decide–append, retries included. */
+  readonly durationSeconds: number;
+  /** Version conflicts retried. */
+  readonly retries: number;
+  /** Events stored now (0 on a replay or a failure). */
+  readonly events: number;
+  readonly correlationId: string;
+  /** What was thrown, for the outcomes that throw. */
+  readonly error?: unknown;
+}
+
+/** Told about every command handled (metrics, logs). Must be cheap; what it throws is ignored. */
+export interface CommandObserver {
+  observe(observation: CommandObservation): void;
+}
+
+export interface ObserverOptions {
+  readonly observer?: CommandObserver;
+}
+
+export function commandOutcomeOf(error: unknown): CommandOutcome {
+  if (error instanceof DomainError || error instanceof IdempotencyConflictError) return 'rejected';
+  if (error instanceof WrongExpectedVersionError) return 'conflict';
+  return 'failed';
+}
+
+async function observed<T extends { readonly replayed: boolean; readonly events: readonly unknown[] }>(
+  observer: CommandObserver | undefined,
+  command: Command,
+  retry: RetryOptions,
+  run: (retry: RetryOptions) => Promise<T>,
+): Promise<T> {
+  if (!observer) return run(retry);
+  const started = process.hrtime.bigint();
+  let retries = 0;
+  const tell = (outcome: CommandOutcome, events: number, error?: unknown) => {
+    try {
+      observer.observe({
+        command: command.type,
+        outcome,
+        durationSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+        retries,
+        events,
+        correlationId: command.metadata?.correlationId ?? '',
+        ...(error !== undefined ? { error } : {}),
+      });
+    } catch {
+      // an observer must never change what the command does
+    }
+  };
+  const counting: RetryOptions = {
+    ...retry,
+    onRetry: (info) => {
+      retries = info.attempt;
+      retry.onRetry?.(info);
+    },
+  };
+  let result: T;
+  try {
+    result = await run(counting);
+  } catch (error) {
+    tell(commandOutcomeOf(error), 0, error);
+    throw error;
+  }
+  const outcome = result.replayed ? 'replayed' : result.events.length === 0 ? 'unchanged' : 'accepted';
+  tell(outcome, result.replayed ? 0 : result.events.length);
+  return result;
+}
+
 // ─── single stream ─────────────────────────────────────────────────────────────────────────
 
 export interface HandleCommandOptions<C extends Command, E extends DomainEvent, S>
-  extends RetryOptions, SnapshotOptions {
+  extends RetryOptions, SnapshotOptions, ObserverOptions {
   readonly store: EventStore;
   readonly decider: Decider<C, E, S>;
   readonly streamId: string;
@@ -187,7 +278,7 @@ export type EventsOf<B extends StreamBindings> = {
 };
 
 export interface HandleCommandAcrossOptions<C extends Command, B extends StreamBindings>
-  extends RetryOptions, SnapshotOptions {
+  extends RetryOptions, SnapshotOptions, ObserverOptions {
   readonly store: EventStore;
   readonly command: C;
   /** The streams, by a name of your choice: `{ transfer: {...}, facility: {...} }`. */
@@ -327,7 +418,15 @@ function contextOf(command: Command): AppendContext {
   };
 }
 
-export async function handleCommandAcross<C extends Command, B extends StreamBindings>(
+export function handleCommandAcross<C extends Command, B extends StreamBindings>(
+  options: HandleCommandAcrossOptions<C, B>,
+): Promise<HandleCommandAcrossResult<B>> {
+  return observed(options.observer, options.command, options, (retry) =>
+    runCommandAcross({ ...options, onRetry: retry.onRetry }),
+  );
+}
+
+async function runCommandAcross<C extends Command, B extends StreamBindings>(
   options: HandleCommandAcrossOptions<C, B>,
 ): Promise<HandleCommandAcrossResult<B>> {
   const { store, command, streams } = options;

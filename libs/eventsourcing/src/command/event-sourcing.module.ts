@@ -40,6 +40,7 @@ import {
   type HandleCommandAcrossResult,
   type HandleCommandOptions,
   type HandleCommandResult,
+  type CommandObserver,
   type RetryOptions,
   type StreamBindings,
 } from './command-handling';
@@ -49,6 +50,11 @@ export const EVENT_STORE = 'lianfang.EVENT_STORE';
 /** The service's `SnapshotStore`, when it has one. */
 export const SNAPSHOT_STORE = 'lianfang.SNAPSHOT_STORE';
 const EVENT_SOURCING_OPTIONS = 'lianfang.EVENT_SOURCING_OPTIONS';
+/**
+ * Optional: a `CommandObserver` told about every command `Aggregates` handles (the service's metrics
+ * provide it globally; `EventSourcingModuleOptions.observer` wins over it).
+ */
+export const COMMAND_OBSERVER = 'lianfang.COMMAND_OBSERVER';
 
 export interface EventSourcingModuleOptions {
   /** Creates the event store; the module closes it on application shutdown. Gets the `inject`ed deps. */
@@ -61,6 +67,8 @@ export interface EventSourcingModuleOptions {
   readonly imports?: ModuleMetadata['imports'];
   /** Defaults for every command handled through `Aggregates` (maxRetries 5, backoff). */
   readonly retry?: RetryOptions;
+  /** Told about every command handled through `Aggregates` (default: the `COMMAND_OBSERVER` provider, if any). */
+  readonly observer?: CommandObserver;
   /** Close the event store on shutdown (default true). */
   readonly closeOnShutdown?: boolean;
 }
@@ -77,6 +85,9 @@ export class Aggregates {
     @Optional()
     @Inject(EVENT_SOURCING_OPTIONS)
     private readonly options: EventSourcingModuleOptions | undefined,
+    @Optional()
+    @Inject(COMMAND_OBSERVER)
+    private readonly observer?: CommandObserver,
   ) {}
 
   /** One stream, one decider: see `handleCommand`. */
@@ -93,8 +104,13 @@ export class Aggregates {
     return handleCommandAcross<C, B>({ ...this.defaults(), ...options, store: this.store });
   }
 
-  private defaults(): RetryOptions & { snapshots?: SnapshotStore } {
-    return { ...this.options?.retry, ...(this.snapshots ? { snapshots: this.snapshots } : {}) };
+  private defaults(): RetryOptions & { snapshots?: SnapshotStore; observer?: CommandObserver } {
+    const observer = this.options?.observer ?? this.observer;
+    return {
+      ...this.options?.retry,
+      ...(this.snapshots ? { snapshots: this.snapshots } : {}),
+      ...(observer ? { observer } : {}),
+    };
   }
 }
 

@@ -7,7 +7,6 @@ import {
   type SqlClient,
   type SqlExecutor,
 } from '../sql/sql-client';
-import type { Actor } from '../store/actor';
 import { IdempotencyConflictError, WrongExpectedVersionError } from '../store/errors';
 import type {
   AppendRequest,
@@ -23,8 +22,9 @@ import type {
   TailAllOptions,
 } from '../store/event-store';
 import { formatLogPosition, LOG_START, type LogPosition, type RecordedEvent } from '../store/events';
-import { decodeJson, encodeJson, toPublishedJson } from '../store/json-codec';
+import { encodeJson, toPublishedJson } from '../store/json-codec';
 import { UpcasterChain, type SchemaVersions, type Upcaster } from '../store/upcasting';
+import { EVENT_RECORD, EventRecordDecoder, type StoredMetadata } from './event-records';
 import { eventsChannel, migrateEventStore, outboxChannel, type MigrationReport } from './migrations';
 
 /**
@@ -96,39 +96,6 @@ const WRONG_EXPECTED_VERSION = 'LF001';
 const UNIQUE_VIOLATION = '23505';
 const MAX_BIGINT = 9223372036854775807n;
 
-interface StoredMetadata {
-  readonly actor: Actor;
-  readonly correlationId: string;
-  readonly causationId: string | null;
-  readonly commandId: string | null;
-  readonly occurredAt: string;
-}
-
-/**
- * An event row, read with rowMode 'array' (see EVENT_COLUMNS): [numbers, stream id, event id, type,
- * data, metadata], where numbers is "global_position transaction_id stream_position schema_version
- * recorded_ms". Reads are where the store spends its time on big logs: one text for the five numbers and
- * arrays instead of objects per row cost measurably less, on PGlite above all.
- */
-type EventRow = [
-  numbers: string | null,
-  streamId: string,
-  eventId: string,
-  type: string,
-  data: string,
-  metadata: string,
-];
-
-/** Metadata as stored, parsed once per append: the events of one append share the same text. */
-interface ParsedMetadata {
-  readonly text: string;
-  readonly actor: Actor;
-  readonly correlationId: string;
-  readonly causationId: string | null;
-  readonly commandId: string | null;
-  readonly occurredMs: number;
-}
-
 /** What `append_events` returns, parsed (see its comment in migrations.ts). */
 interface AppendOutcome {
   /** `replay`: the single-statement form found the command stored, and could not see it (it waited
@@ -179,11 +146,7 @@ interface PreparedAppend {
 
 type ExpectedKind = 'exact' | 'no-stream' | 'exists' | 'any';
 
-// See EventRow. Text for data and metadata (parsed here: revivers and caching ours); recorded_at as ms
-// since the epoch (the formula the appends return, so an append's result equals what reads give back).
-const EVENT_COLUMNS = `concat_ws(' ', e.global_position, e.transaction_id, e.stream_position, e.schema_version,
-    floor(extract(epoch FROM e.recorded_at) * 1000)::int8) AS numbers,
-  e.stream_id, e.event_id::text AS event_id, e.type, e.data::text AS data, e.metadata::text AS metadata`;
+/** Rows as arrays of column values: no object per row (cheaper on big reads, on PGlite above all). */
 const ROWS = { rowMode: 'array' } as const;
 
 function expectedKind(expected: ExpectedVersion): [ExpectedKind, string | null] {
@@ -239,6 +202,7 @@ class SqlEventStoreImpl implements SqlEventStore {
   readonly eventsChannel: string;
   readonly outboxChannel: string;
   private readonly upcasters: UpcasterChain;
+  private readonly records: EventRecordDecoder;
   private readonly schemaVersions: ReadonlyMap<string, number>;
   private readonly notifyMode: NotifyMode;
   private readonly idleWaitMs: number;
@@ -270,6 +234,7 @@ class SqlEventStoreImpl implements SqlEventStore {
     this.eventsChannel = eventsChannel(this.schema);
     this.outboxChannel = outboxChannel(this.schema);
     this.upcasters = new UpcasterChain(options.upcasters);
+    this.records = new EventRecordDecoder(this.upcasters);
     this.schemaVersions = new Map(Object.entries(options.schemaVersions ?? {}));
     this.notifyMode = options.notify ?? 'after-commit';
     this.idleWaitMs = options.idleWaitMs ?? 1000;
@@ -544,12 +509,12 @@ class SqlEventStoreImpl implements SqlEventStore {
   private async replay(on: SqlExecutor, prepared: PreparedAppend, row: AppendOutcome): Promise<AppendResult> {
     const commandId = prepared.request.context.commandId as string;
     const rows = (
-      await on.query<EventRow>(this.sql.commandEvents, [row.transactionId, commandId], {
+      await on.query<[string]>(this.sql.commandEvents, [row.transactionId, commandId], {
         ...ROWS,
         name: this.sql.names.commandEvents,
       })
     ).rows;
-    const events = this.toRecorded(rows);
+    const events = this.records.decode(rows);
     const versions = new Map<string, bigint | undefined>();
     for (const e of events) versions.set(e.streamId, e.streamPosition);
     const stored = row.commandResult;
@@ -662,7 +627,7 @@ class SqlEventStoreImpl implements SqlEventStore {
     const maxCount = nonNegativeInteger(options.maxCount, 'maxCount');
     const from = options.from ?? (backwards ? MAX_BIGINT : 0n);
     const rows = (
-      await this.client.query<[unknown, ...EventRow]>(
+      await this.client.query<[unknown, string | null]>(
         backwards ? this.sql.readStreamBackwards : this.sql.readStreamForwards,
         [streamId, from.toString(), maxCount ?? null],
         { ...ROWS, name: backwards ? this.sql.names.readStreamBackwards : this.sql.names.readStreamForwards },
@@ -671,8 +636,11 @@ class SqlEventStoreImpl implements SqlEventStore {
     if (rows.length === 0) return { events: [], version: undefined };
     return {
       version: toBigInt(rows[0][0]),
-      // No event row (LEFT JOIN, nothing in range): numbers is null.
-      events: this.toRecorded(rows.filter((r) => r[1] !== null).map((r) => r.slice(1) as EventRow)),
+      // No event row (LEFT JOIN, nothing in range): the record is null.
+      events: this.records.decode(
+        rows.filter((r) => r[1] !== null),
+        1,
+      ),
     };
   }
 
@@ -728,13 +696,13 @@ class SqlEventStoreImpl implements SqlEventStore {
 
   private async readAllBatch(after: LogPosition, maxCount: number): Promise<ReadAllResult> {
     const rows = (
-      await this.client.query<EventRow>(
+      await this.client.query<[string]>(
         this.sql.readAll,
         [after.commit.toString(), after.position.toString(), maxCount],
         { ...ROWS, name: this.sql.names.readAll },
       )
     ).rows;
-    const events = this.toRecorded(rows);
+    const events = this.records.decode(rows);
     return { events, next: events.length > 0 ? events[events.length - 1].logPosition : after };
   }
 
@@ -827,47 +795,6 @@ class SqlEventStoreImpl implements SqlEventStore {
     return Number(toBigInt(r.rows[0]?.n ?? 0));
   }
 
-  private toRecorded(rows: readonly EventRow[]): RecordedEvent[] {
-    let meta: ParsedMetadata | undefined;
-    const out: RecordedEvent[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const [numbers, streamId, eventId, type, data, metadata] = rows[i];
-      const [global, commit, position, schemaVersion, recordedMs] = (numbers as string).split(' ');
-      if (meta?.text !== metadata) {
-        const m = JSON.parse(metadata) as StoredMetadata;
-        meta = {
-          text: metadata,
-          actor: m.actor,
-          correlationId: m.correlationId,
-          causationId: m.causationId ?? null,
-          commandId: m.commandId ?? null,
-          occurredMs: Date.parse(m.occurredAt),
-        };
-      }
-      const globalPosition = BigInt(global);
-      const up = this.upcasters.upcast(type, Number(schemaVersion), decodeJson(data));
-      out[i] = {
-        eventId,
-        type,
-        schemaVersion: up.schemaVersion,
-        data: up.data,
-        streamId,
-        streamPosition: BigInt(position),
-        globalPosition,
-        logPosition: { commit: BigInt(commit), position: globalPosition },
-        metadata: {
-          occurredAt: new Date(meta.occurredMs),
-          recordedAt: new Date(Number(recordedMs)),
-          actor: meta.actor,
-          correlationId: meta.correlationId,
-          causationId: meta.causationId,
-          commandId: meta.commandId,
-        },
-      };
-    }
-    return out;
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -915,24 +842,24 @@ function statements(s: string) {
     append: `SELECT ${s}.append_events($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::integer[], $6::integer[],
         $7::uuid[], $8::text[], $9::integer[], $10::json, $11::json, $12::text, $13::text,
         $14::text[], $15::text[], $16::text[], $17::integer[], $18::jsonb[], $19::jsonb[], $20::boolean) AS outcome`,
-    commandEvents: `SELECT ${EVENT_COLUMNS} FROM ${s}.events e
+    commandEvents: `SELECT ${EVENT_RECORD} FROM ${s}.events e
       WHERE e.transaction_id = $1::xid8 AND e.metadata->>'commandId' = $2
       ORDER BY e.global_position`,
     readStreamForwards: `SELECT st.version AS stream_version, e.* FROM ${s}.streams st
       LEFT JOIN LATERAL (
-        SELECT ${EVENT_COLUMNS} FROM ${s}.events e
+        SELECT ${EVENT_RECORD} FROM ${s}.events e
         WHERE e.stream_id = st.stream_id AND e.stream_position >= $2::bigint
         ORDER BY e.stream_position LIMIT $3::bigint
       ) e ON true
       WHERE st.stream_id = $1::text`,
     readStreamBackwards: `SELECT st.version AS stream_version, e.* FROM ${s}.streams st
       LEFT JOIN LATERAL (
-        SELECT ${EVENT_COLUMNS} FROM ${s}.events e
+        SELECT ${EVENT_RECORD} FROM ${s}.events e
         WHERE e.stream_id = st.stream_id AND e.stream_position <= $2::bigint
         ORDER BY e.stream_position DESC LIMIT $3::bigint
       ) e ON true
       WHERE st.stream_id = $1::text`,
-    readAll: `SELECT ${EVENT_COLUMNS} FROM ${s}.events e
+    readAll: `SELECT ${EVENT_RECORD} FROM ${s}.events e
       WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
         AND e.transaction_id < (SELECT ${s}.log_horizon())
       ORDER BY e.transaction_id, e.global_position

@@ -21,6 +21,8 @@ import {
   type Subscription,
   type Transport,
 } from '../transport/transport';
+import { traceOfMessage } from '../transport/message-trace';
+import { runWithTrace } from '../transport/trace-context';
 import { backoffDelay, DEFAULT_BACKOFF, sleep, StoppedError, type BackoffPolicy } from './backoff';
 import {
   applyOnce,
@@ -123,8 +125,8 @@ export interface ConsumerStatus extends ConsumerMetrics {
   readonly openDeadLetters: number;
   readonly pendingRequests: number;
   /**
-   * Consumer lag is not available through the Transport port (it would need the broker's committed and
-   * end offsets); the broker's tooling shows it (`kafka-consumer-groups.sh --describe --group ...`).
+   * Not computed here (a broker round trip per call): `transport.consumerLag(groupId, topics)` gives it per
+   * partition, and the metrics (`lianfang_consumer_lag_messages`) report it.
    */
   readonly lag: undefined;
 }
@@ -180,7 +182,16 @@ const silent: ConsumerLogger = { log: () => undefined, warn: () => undefined, er
  */
 export async function startConsumer(options: ConsumerOptions): Promise<Consumer> {
   const schema = assertSqlIdentifier(options.schema, 'schema name');
-  const { transport, client, contracts, handle, groupId } = options;
+  const { transport, client, contracts, groupId } = options;
+  // The effect runs in the message's trace context (correlation id, traceparent): its logs and the
+  // commands it issues carry them. Live, batched and redriven alike.
+  const handle: MessageHandler = (envelope, tx, message) =>
+    runWithTrace(traceOf(message, envelope.correlationId), () => options.handle(envelope, tx, message));
+  const traceOf = (message: IncomingMessage, fallbackCorrelationId?: string) =>
+    traceOfMessage(message, {
+      consumer: groupId,
+      ...(fallbackCorrelationId ? { fallbackCorrelationId } : {}),
+    });
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const logger = options.logger ?? silent;
@@ -505,7 +516,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       groupId,
       topics: options.topics,
       fromBeginning: options.fromBeginning ?? true,
-      handle: onMessage,
+      // The consumer's own log lines about a message (retries, dead letters) carry its context too.
+      handle: (message) =>
+        runWithTrace(traceOf(message, correlationIdOfValue(message)), () => onMessage(message)),
       handleBatch: onBatch,
     });
   } catch (error) {
@@ -584,6 +597,17 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     },
   };
   return consumer;
+}
+
+/** The envelope's correlation id, read only when the headers carry none (a message not from the relay). */
+function correlationIdOfValue(message: IncomingMessage): string | undefined {
+  if (message.headers[HEADERS.correlationId] || message.headers[HEADERS.xCorrelationId]) return undefined;
+  try {
+    const value = JSON.parse(message.value) as { correlationId?: unknown };
+    return typeof value?.correlationId === 'string' ? value.correlationId : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The original headers plus where it came from, how often it failed and why. */

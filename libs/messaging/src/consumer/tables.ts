@@ -158,3 +158,27 @@ export async function hasConsumerTables(client: SqlClient, schema: string): Prom
   ]);
   return r.rows[0]?.t != null;
 }
+
+/** Dead letters waiting for an operator, per consumer group and the topic they came from. */
+export interface OpenDeadLetterCount {
+  readonly groupId: string;
+  /** The original topic; its dead letters are on `<topic>.dlq`. */
+  readonly topic: string;
+  /** `parked-head` and `parked` rows. */
+  readonly count: number;
+}
+
+/** Counts the open dead letters of a schema (metrics); [] when it has no consumer tables. */
+export async function countOpenDeadLetters(
+  client: SqlClient,
+  schema: string,
+): Promise<OpenDeadLetterCount[]> {
+  const s = assertSqlIdentifier(schema, 'schema name');
+  if (!(await hasConsumerTables(client, s))) return [];
+  const r = await client.query<{ consumer_group: string; topic: string; n: unknown }>(
+    `SELECT consumer_group, topic, count(*) AS n FROM ${s}.dead_letters
+      WHERE status IN ('parked-head', 'parked')
+      GROUP BY consumer_group, topic ORDER BY consumer_group, topic`,
+  );
+  return r.rows.map((row) => ({ groupId: row.consumer_group, topic: row.topic, count: Number(row.n) }));
+}

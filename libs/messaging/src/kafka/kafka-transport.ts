@@ -19,6 +19,8 @@ import {
 } from '../topics/topics';
 import {
   DEFAULT_MAX_BATCH_SIZE,
+  lagOf,
+  type ConsumerLag,
   type IncomingMessage,
   type MessageHeaders,
   type OutgoingMessage,
@@ -67,6 +69,8 @@ export interface KafkaTransport extends Transport, TopicInspector {
   /** The kafkajs client, for what the port does not cover. */
   readonly kafka: Kafka;
   createPublisher(): Promise<KafkaPublisher>;
+  /** Committed offset vs end offset of a group, per partition (metrics). */
+  consumerLag(groupId: string, topics: readonly string[]): Promise<ConsumerLag[]>;
   /** Deletes topics (tests, tools). Missing topics are ignored. */
   deleteTopics(topics: readonly string[]): Promise<void>;
 }
@@ -219,38 +223,53 @@ class KafkaTransportImpl implements KafkaTransport {
     return this.admin;
   }
 
+  private async createMissingTopics(admin: Admin, topics: readonly TopicSpec[]): Promise<void> {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length === 0) return;
+    try {
+      // Resolves false when (some) topics exist already: another process got there first, which is fine.
+      await admin.createTopics({
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor,
+        })),
+        waitForLeaders: true,
+      });
+    } catch (error) {
+      const errors = (error as { errors?: Array<{ type?: string; topic?: string; message?: string }> })
+        .errors;
+      const real = errors?.filter((e) => e.type !== 'TOPIC_ALREADY_EXISTS');
+      if (!errors || real === undefined || real.length > 0) {
+        const why = real?.map((e) => `${e.topic ?? '?'}: ${e.type ?? e.message}`).join('; ');
+        throw new Error(
+          `Could not create topics ${missing.map((t) => t.name).join(', ')}: ${why || (error as Error).message}`,
+          { cause: error },
+        );
+      }
+    }
+  }
+
   async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
     this.checkOpen();
     if (topics.length === 0) return;
     for (const spec of topics) assertTopicSpec(spec);
     const admin = await this.connectedAdmin();
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t.name));
-    if (missing.length > 0) {
+    // A broker that has just started may answer "does not host this topic-partition" while the new
+    // topics' leaders settle (Kafka marks it retriable): try again until a deadline, then report.
+    const deadline = Date.now() + ENSURE_TOPICS_TIMEOUT_MS;
+    let metadata: Awaited<ReturnType<Admin['fetchTopicMetadata']>>;
+    for (let attempt = 1; ; attempt++) {
       try {
-        // Resolves false when (some) topics exist already: another process got there first, which is fine.
-        await admin.createTopics({
-          topics: missing.map((t) => ({
-            topic: t.name,
-            numPartitions: t.partitions,
-            replicationFactor: t.replicationFactor,
-          })),
-          waitForLeaders: true,
-        });
+        await this.createMissingTopics(admin, topics);
+        metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
+        break;
       } catch (error) {
-        const errors = (error as { errors?: Array<{ type?: string; topic?: string; message?: string }> })
-          .errors;
-        const real = errors?.filter((e) => e.type !== 'TOPIC_ALREADY_EXISTS');
-        if (!errors || real === undefined || real.length > 0) {
-          const why = real?.map((e) => `${e.topic ?? '?'}: ${e.type ?? e.message}`).join('; ');
-          throw new Error(
-            `Could not create topics ${missing.map((t) => t.name).join(', ')}: ${why || (error as Error).message}`,
-            { cause: error },
-          );
-        }
+        if (!isRetriableKafkaError(error) || Date.now() + attempt * 250 > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, attempt * 250));
       }
     }
-    const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
     for (const spec of topics) {
       const found = metadata.topics.find((t) => t.name === spec.name);
       if (!found) throw new Error(`Topic "${spec.name}" is missing after creation`);
@@ -329,6 +348,35 @@ class KafkaTransportImpl implements KafkaTransport {
     return offsets
       .map((o) => ({ partition: o.partition, low: o.low, high: o.high }))
       .sort((a, b) => a.partition - b.partition);
+  }
+
+  async consumerLag(groupId: string, topics: readonly string[]): Promise<ConsumerLag[]> {
+    this.checkOpen();
+    if (topics.length === 0) return [];
+    const admin = await this.connectedAdmin();
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length === 0) return [];
+    const committed = await admin.fetchOffsets({ groupId, topics: present });
+    const out: ConsumerLag[] = [];
+    for (const topic of present) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const group = committed.find((c) => c.topic === topic)?.partitions ?? [];
+      for (const end of ends.sort((a, b) => a.partition - b.partition)) {
+        const offset = group.find((p) => p.partition === end.partition)?.offset;
+        // kafkajs answers -1 for a partition the group never committed on.
+        const at = offset === undefined || BigInt(offset) < 0n ? undefined : offset;
+        out.push({
+          groupId,
+          topic,
+          partition: end.partition,
+          committed: at,
+          high: end.high,
+          lag: lagOf(end.low, end.high, at),
+        });
+      }
+    }
+    return out;
   }
 
   async deleteTopics(topics: readonly string[]): Promise<void> {
@@ -667,4 +715,26 @@ class KafkaSubscription implements Subscription {
     // Leaves the group after the batches being handled are done (their offsets committed).
     await this.consumer?.disconnect().catch(() => undefined);
   }
+}
+
+const ENSURE_TOPICS_TIMEOUT_MS = 30_000;
+
+/** kafkajs marks transient protocol errors `retriable`; a topic creation error wraps them in `errors`/`cause`. */
+function isRetriableKafkaError(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  const visit = (e: unknown): boolean => {
+    if (!e || typeof e !== 'object' || seen.has(e)) return false;
+    seen.add(e);
+    const err = e as {
+      retriable?: boolean;
+      type?: string;
+      cause?: unknown;
+      errors?: unknown[];
+      originalError?: unknown;
+    };
+    if (err.retriable === true) return true;
+    if (err.type === 'UNKNOWN_TOPIC_OR_PARTITION' || err.type === 'LEADER_NOT_AVAILABLE') return true;
+    return [err.cause, err.originalError, ...(err.errors ?? [])].some(visit);
+  };
+  return visit(error);
 }

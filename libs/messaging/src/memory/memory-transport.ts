@@ -7,6 +7,8 @@ import {
 } from '../topics/topics';
 import {
   DEFAULT_MAX_BATCH_SIZE,
+  lagOf,
+  type ConsumerLag,
   type IncomingMessage,
   type MessageHeaders,
   type OutgoingMessage,
@@ -38,6 +40,8 @@ export interface MemoryTransportOptions {
 
 export interface MemoryTransport extends Transport, TopicInspector {
   readonly kind: 'memory';
+  /** Committed offset vs end offset of a group, per partition (metrics). */
+  consumerLag(groupId: string, topics: readonly string[]): Promise<ConsumerLag[]>;
   /** Every stored message of a topic, partition by partition, in offset order (tests, tools). */
   messages(topic: string): IncomingMessage[];
   /** The committed offset (next to read) of a group on a partition, or undefined when it committed nothing. */
@@ -272,6 +276,22 @@ class MemoryTransportImpl implements MemoryTransport {
       low: p.start.toString(),
       high: (p.start + BigInt(p.messages.length)).toString(),
     }));
+  }
+
+  async consumerLag(groupId: string, topics: readonly string[]): Promise<ConsumerLag[]> {
+    this.checkOpen();
+    const out: ConsumerLag[] = [];
+    for (const topic of topics) {
+      const t = this.topics.get(topic);
+      if (!t) continue;
+      t.partitions.forEach((p, partition) => {
+        const low = p.start.toString();
+        const high = (p.start + BigInt(p.messages.length)).toString();
+        const committed = this.committedOffset(groupId, topic, partition);
+        out.push({ groupId, topic, partition, committed, high, lag: lagOf(low, high, committed) });
+      });
+    }
+    return out;
   }
 
   messages(topic: string): IncomingMessage[] {

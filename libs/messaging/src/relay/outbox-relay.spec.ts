@@ -108,6 +108,8 @@ describeWithKafka('Outbox relay (real PostgreSQL and Kafka)', () => {
         [HEADERS.eventId]: e.eventId,
         [HEADERS.streamId]: e.streamId,
         [HEADERS.correlationId]: e.correlationId,
+        // The trace context the consumer restores (trace-context.ts).
+        [HEADERS.xCorrelationId]: e.correlationId,
         [HEADERS.traceparent]: e.traceparent,
       });
       expect(JSON.parse(m?.value ?? '{}')).toMatchObject({

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { assertSqlIdentifier, outboxChannel, toBigInt, type SqlClient } from '@lianfang/eventsourcing';
+import {
+  assertSqlIdentifier,
+  outboxChannel,
+  toBigInt,
+  type SqlClient,
+  type SqlExecutor,
+} from '@lianfang/eventsourcing';
 import { isFatalProducerError, kafkaErrorType } from '../kafka/producer-errors';
+import { withTraceHeaders } from '../transport/message-trace';
 import { HEADERS, type OutgoingMessage, type Publisher, type Transport } from '../transport/transport';
 import { createRelayLease, type RelayLease } from './relay-lease';
 
@@ -113,6 +120,13 @@ export interface OutboxRelayStatus {
   readonly publisherRecreations: number;
   readonly retentionDeleted: number;
   readonly lastRetentionAt: Date | undefined;
+}
+
+/** The unsent rows of a store's outbox (an exact count, from the partial index): for metrics without a relay. */
+export async function countUnsentOutbox(client: SqlExecutor, schema: string): Promise<number> {
+  const s = assertSqlIdentifier(schema, 'schema name');
+  const r = await client.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${s}.outbox WHERE sent_at IS NULL`);
+  return Number(toBigInt(r.rows[0]?.n ?? 0));
 }
 
 export interface OutboxRelay {
@@ -629,6 +643,8 @@ function toPendingRow(r: RowData): PendingRow {
   // …except type and version, which are the row's own columns.
   headers[HEADERS.type] = r.type;
   headers[HEADERS.schemaVersion] = String(r.schema_version);
+  // traceparent + x-correlation-id from the event's correlation id, when not given: the consumer restores them.
+  withTraceHeaders(headers, r.event_id ?? `${r.topic}:${String(r.id)}`);
   const message: OutgoingMessage = { topic: r.topic, key: r.key, value: r.payload, headers };
   let bytes = r.payload.length + r.key.length + 64;
   for (const [k, v] of Object.entries(headers)) bytes += k.length + v.length + 8;

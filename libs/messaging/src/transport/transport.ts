@@ -14,6 +14,8 @@ export const HEADERS = {
   eventId: 'lf-event-id',
   streamId: 'lf-stream-id',
   correlationId: 'lf-correlation-id',
+  /** The correlation id under the name HTTP uses too (set by the relay; see trace-context.ts). */
+  xCorrelationId: 'x-correlation-id',
   causationId: 'lf-causation-id',
   traceparent: 'traceparent',
   /** On dead letters: why, where it came from, how often it failed. */
@@ -84,10 +86,35 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** How far a consumer group is behind on one partition. */
+export interface ConsumerLag {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** The group's committed offset (next to read), undefined when it committed nothing yet. */
+  readonly committed: string | undefined;
+  /** The partition's end (next offset to be written). */
+  readonly high: string;
+  /** high − committed; with nothing committed, high − the first offset kept (a new group starts at the beginning). */
+  readonly lag: number;
+}
+
 export interface Transport {
   readonly kind: 'kafka' | 'memory';
   ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
   createPublisher(): Promise<Publisher>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /**
+   * Optional (metrics): the lag of a group on every partition of the topics. Topics that do not exist
+   * are left out. Both transports of this library implement it.
+   */
+  consumerLag?(groupId: string, topics: readonly string[]): Promise<ConsumerLag[]>;
   close(): Promise<void>;
+}
+
+/** high − committed (or − low when nothing is committed), never below 0. */
+export function lagOf(low: string, high: string, committed: string | undefined): number {
+  const from = committed === undefined ? BigInt(low) : BigInt(committed);
+  const lag = BigInt(high) - from;
+  return lag > 0n ? Number(lag) : 0;
 }

@@ -1,0 +1,136 @@
+import { createIdentitySigner, IDENTITY_HEADER, loadDirectory, type Identity } from '@lianfang/auth';
+import { useRunningService } from '@lianfang/testing';
+import { exportSPKI, generateKeyPair, type KeyLike } from 'jose';
+import { service } from '../service';
+
+interface Body {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; extensions: Record<string, unknown> }[];
+}
+
+const directory = loadDirectory('config/directory/demo-region.json');
+const bureau: Identity = {
+  subject: 'li.na',
+  agencyId: 'sc-eeb',
+  agencyKind: 'provincial-bureau',
+  jurisdiction: '510000',
+  roles: ['viewer'],
+};
+
+describe('transfer-service: the agency register through GraphQL', () => {
+  let gatewayKey: KeyLike;
+  let publicKey = '';
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    gatewayKey = pair.privateKey;
+    publicKey = await exportSPKI(pair.publicKey);
+  });
+  const running = useRunningService(service, {
+    env: {
+      get GATEWAY_PUBLIC_KEY() {
+        return publicKey;
+      },
+    } as unknown as Record<string, string>,
+  });
+
+  async function query(
+    q: string,
+    variables: Record<string, unknown> = {},
+    identity: Identity | null = bureau,
+  ) {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (identity) headers[IDENTITY_HEADER] = await createIdentitySigner(gatewayKey).sign(identity);
+    const res = await fetch(`${running().url}/graphql`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query: q, variables }),
+    });
+    return { status: res.status, body: (await res.json()) as Body };
+  }
+
+  it('holds every agency of the directory, registered through commands at start', async () => {
+    const { body } = await query('{ agencies(first: 100) { totalCount edges { node { id kind status } } } }');
+    expect(body.errors).toBeUndefined();
+    const page = body.data?.agencies as {
+      totalCount: number;
+      edges: { node: { id: string; status: string } }[];
+    };
+    expect(page.totalCount).toBe(directory.agencies.length);
+    expect(page.edges.map((e) => e.node.id).sort()).toEqual(directory.agencies.map((a) => a.id).sort());
+    expect(new Set(page.edges.map((e) => e.node.status))).toEqual(new Set(['ACTIVE']));
+  });
+
+  it('filters by kind and by jurisdiction (a province holds its cities), and pages by cursor', async () => {
+    const sichuan = await query(
+      '{ agencies(jurisdiction: "510000", kind: MUNICIPAL_BUREAU) { edges { node { id jurisdiction } } } }',
+    );
+    const expected = directory.agencies
+      .filter((a) => a.kind === 'municipal-bureau' && a.jurisdiction.startsWith('51'))
+      .map((a) => a.id)
+      .sort();
+    const got = (sichuan.body.data?.agencies as { edges: { node: { id: string } }[] }).edges.map(
+      (e) => e.node.id,
+    );
+    expect(got).toEqual(expected);
+    expect(got.length).toBeGreaterThan(0);
+
+    const ids: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const { body }: { body: Body } = await query(
+        'query($after: String) { agencies(first: 7, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }',
+        { after },
+      );
+      const page = body.data?.agencies as {
+        edges: { node: { id: string } }[];
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      };
+      ids.push(...page.edges.map((e) => e.node.id));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(ids).toEqual(directory.agencies.map((a) => a.id).sort());
+  });
+
+  it('answers one agency, the caller itself, and `_entities` for other subgraphs', async () => {
+    const { body } = await query(`{
+      agency(id: "cq-eeb") { id kind level jurisdiction name { zh en } roles }
+      whoami { subject roles agency { id name { zh } } }
+      _entities(representations: [{ __typename: "Agency", id: "sc-eeb" }]) { ... on Agency { id kind } }
+    }`);
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.agency).toMatchObject({
+      id: 'cq-eeb',
+      kind: 'PROVINCIAL_BUREAU',
+      jurisdiction: '500000',
+    });
+    expect(body.data?.whoami).toEqual({
+      subject: 'li.na',
+      roles: ['VIEWER'],
+      agency: { id: 'sc-eeb', name: { zh: directory.requireAgency('sc-eeb').name.zh } },
+    });
+    expect(body.data?._entities).toEqual([{ id: 'sc-eeb', kind: 'PROVINCIAL_BUREAU' }]);
+    const unknown = await query('{ agency(id: "nobody") { id } }');
+    expect(unknown.body.data?.agency).toBeNull();
+  });
+
+  it('refuses a caller without the gateway-signed identity, and names a bad page size', async () => {
+    const anonymous = await query('{ agencies { totalCount } }', {}, null);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.errors?.[0].extensions.code).toBe('IDENTITY_MISSING');
+    const tooMany = await query('{ agencies(first: 1000) { totalCount } }');
+    expect(tooMany.body.errors?.[0].extensions).toMatchObject({ field: 'first' });
+  });
+
+  it("answers the gateway's live-composition SDL query without identity outside production, and nothing more", async () => {
+    const sdl = await query('query __ApolloGetServiceDefinition__ { _service { sdl } }', {}, null);
+    expect(sdl.status).toBe(200);
+    expect((sdl.body.data?._service as { sdl: string }).sdl).toContain('type Agency');
+    const more = await query(
+      'query __ApolloGetServiceDefinition__ { _service { sdl } agencies { totalCount } }',
+      {},
+      null,
+    );
+    expect(more.status).toBe(401);
+  });
+});

@@ -1,0 +1,62 @@
+import { Inject } from '@nestjs/common';
+import { Args, ID, Int, Query, ResolveReference, Resolver } from '@nestjs/graphql';
+import { JurisdictionCode } from '@lianfang/domain-kernel';
+import { Allow, CurrentIdentity, defineRule, AGENCY_KINDS, ROLES, type Identity } from '@lianfang/auth';
+import { AgencyQueries } from './agency.queries';
+import { AgencyConnection, AgencyKindEnum, AgencyNode, CurrentActor } from './agency.types';
+
+/** The directory is reference data: any authenticated party of the region may read it. */
+export const readAgencies = defineRule({
+  name: 'agency.read',
+  description: { zh: '查阅机构名录', en: 'read the agency directory' },
+  agencyKinds: AGENCY_KINDS,
+  roles: ROLES,
+});
+
+@Resolver(() => AgencyNode)
+@Allow(readAgencies)
+export class AgencyResolver {
+  constructor(@Inject(AgencyQueries) private readonly queries: AgencyQueries) {}
+
+  @Query(() => AgencyNode, { nullable: true, description: 'One agency by id. 按标识查询机构。' })
+  agency(@Args('id', { type: () => ID }) id: string): Promise<AgencyNode | null> {
+    return this.queries.byId(id);
+  }
+
+  @Query(() => AgencyConnection, {
+    description: 'Agencies of the region, by kind and jurisdiction (within it), by id. 机构名录。',
+  })
+  agencies(
+    @CurrentIdentity() identity: Identity,
+    @Args('kind', { type: () => AgencyKindEnum, nullable: true }) kind?: string,
+    @Args('jurisdiction', { type: () => JurisdictionCode, nullable: true }) jurisdiction?: JurisdictionCode,
+    @Args('includeRetired', { nullable: true }) includeRetired?: boolean,
+    @Args('first', { type: () => Int, nullable: true }) first?: number,
+    @Args('after', { nullable: true }) after?: string,
+  ): Promise<AgencyConnection> {
+    return this.queries.list(
+      identity,
+      {
+        kind: kind ?? null,
+        jurisdiction: jurisdiction?.value ?? null,
+        includeRetired: includeRetired ?? false,
+      },
+      { first: first ?? null, after: after ?? null },
+    );
+  }
+
+  @Query(() => CurrentActor, { description: 'Who the platform takes you for. 当前身份。' })
+  async whoami(@CurrentIdentity() identity: Identity): Promise<CurrentActor> {
+    return {
+      subject: identity.subject,
+      roles: [...identity.roles],
+      agency: await this.queries.byId(identity.agencyId),
+    };
+  }
+
+  /** `_entities`: other subgraphs hand over `{ id }`. */
+  @ResolveReference()
+  resolveReference(reference: { id: string }): Promise<AgencyNode | null> {
+    return this.queries.byId(reference.id);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './current-identity';
+export * from './rule-guard';
