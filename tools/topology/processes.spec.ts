@@ -259,6 +259,16 @@ describeWithKafka('the production topology, one process per app', () => {
     // Each field is resolved by its own subgraph, which answers only the gateway's signed identity.
     for (const s of SERVICES)
       expect(answer.body.data?.[infoField(s)]).toEqual({ name: s, eventStore: 'POSTGRES', bus: 'KAFKA' });
+    // And the identity that arrives is the user's: transfer-service says whom it took the caller for.
+    const user = directoryUser();
+    const who = await graphql(topology.url('gateway'), '{ whoami { subject roles agency { id } } }', {
+      authorization: `Bearer ${token}`,
+    });
+    expect(who.body.data?.whoami).toEqual({
+      subject: user.sub,
+      roles: user.roles.map((r) => r.toUpperCase()),
+      agency: { id: user.agency_id },
+    });
   });
 
   it('refuses at the gateway a request without a token', async () => {

@@ -1,18 +1,16 @@
-import { useRunningService } from '@lianfang/testing';
+import path from 'node:path';
+import { describeSubgraphBasics, useSubgraph } from '@lianfang/testing';
 import { service } from './service';
+import { SERVICE_VERSION } from './service-info/service-info.resolver';
 
-describe('compensation-service boots', () => {
-  const running = useRunningService(service);
-
-  it('answers /health with its name', async () => {
-    const res = await fetch(`${running().url}/health`);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', service: 'compensation-service' });
-  });
-
-  it('answers /ready when its dependencies are up', async () => {
-    const res = await fetch(`${running().url}/ready`);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', service: 'compensation-service' });
+describe('compensation-service boots and serves its subgraph', () => {
+  const subgraph = useSubgraph(service);
+  describeSubgraphBasics({
+    subgraph,
+    service: 'compensation-service',
+    infoField: 'compensationServiceInfo',
+    mechanisms: ['compensation'],
+    version: SERVICE_VERSION,
+    appDir: path.resolve(__dirname, '..'),
   });
 });

@@ -1,12 +1,8 @@
-import { createIdentitySigner, IDENTITY_HEADER, loadDirectory, type Identity } from '@lianfang/auth';
-import { useRunningService } from '@lianfang/testing';
-import { exportSPKI, generateKeyPair, type KeyLike } from 'jose';
+import { loadDirectory, type Identity } from '@lianfang/auth';
+import { useSubgraph, type GraphQLAnswer } from '@lianfang/testing';
 import { service } from '../service';
 
-interface Body {
-  data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions: Record<string, unknown> }[];
-}
+type Body = GraphQLAnswer['body'];
 
 const directory = loadDirectory('config/directory/demo-region.json');
 const bureau: Identity = {
@@ -18,35 +14,9 @@ const bureau: Identity = {
 };
 
 describe('transfer-service: the agency register through GraphQL', () => {
-  let gatewayKey: KeyLike;
-  let publicKey = '';
-  beforeAll(async () => {
-    const pair = await generateKeyPair('ES256', { extractable: true });
-    gatewayKey = pair.privateKey;
-    publicKey = await exportSPKI(pair.publicKey);
-  });
-  const running = useRunningService(service, {
-    env: {
-      get GATEWAY_PUBLIC_KEY() {
-        return publicKey;
-      },
-    } as unknown as Record<string, string>,
-  });
-
-  async function query(
-    q: string,
-    variables: Record<string, unknown> = {},
-    identity: Identity | null = bureau,
-  ) {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (identity) headers[IDENTITY_HEADER] = await createIdentitySigner(gatewayKey).sign(identity);
-    const res = await fetch(`${running().url}/graphql`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ query: q, variables }),
-    });
-    return { status: res.status, body: (await res.json()) as Body };
-  }
+  const subgraph = useSubgraph(service);
+  const query = (q: string, variables: Record<string, unknown> = {}, identity: Identity | null = bureau) =>
+    subgraph.post(q, { variables, identity });
 
   it('holds every agency of the directory, registered through commands at start', async () => {
     const { body } = await query('{ agencies(first: 100) { totalCount edges { node { id kind status } } } }');
