@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { SubgraphModule } from '@lianfang/graph';
 import { PlatformModule, type ServiceConfig, type SharedResources } from '@lianfang/runtime';
+import { AccessLogModule } from './access-log/record-reads.resolver';
 import { AgencyModule } from './agency/agency.module';
 import { TransferServiceInfoResolver } from './service-info/service-info.resolver';
 
@@ -17,6 +18,7 @@ export class AppModule {
           config,
           resolvers: [TransferServiceInfoResolver],
         }),
+        AccessLogModule,
         AgencyModule,
       ],
     };

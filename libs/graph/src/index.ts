@@ -10,3 +10,5 @@ export * from './subgraph/prune';
 export * from './subgraph/sdl';
 export * from './subgraph/subgraph-driver';
 export * from './subgraph/subgraph.module';
+export * from './access-log/access-log.types';
+export * from './access-log/access-log.provider';

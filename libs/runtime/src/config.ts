@@ -121,10 +121,18 @@ interface Common {
   readonly secret?: boolean;
 }
 
+/** A spec that keeps the literal `default` and `required` it was given, so `ConfigOf` knows what is always set. */
+type Typed<T, O extends Common> = VariableSpec<T> & {
+  readonly default: O['default'];
+  readonly required: O['required'];
+};
+
 /** The kinds of variable the apps use. */
 export const variable = {
-  string(options: Common & { pattern?: RegExp; rule?: string }): VariableSpec<string> {
+  string<const O extends Common & { pattern?: RegExp; rule?: string }>(options: O): Typed<string, O> {
     return {
+      default: options.default,
+      required: options.required,
       ...options,
       parse: (raw) => {
         if (options.pattern && !options.pattern.test(raw))
@@ -133,8 +141,10 @@ export const variable = {
       },
     };
   },
-  oneOf<T extends string>(values: readonly T[], options: Common): VariableSpec<T> {
+  oneOf<T extends string, const O extends Common = Common>(values: readonly T[], options: O): Typed<T, O> {
     return {
+      default: options.default,
+      required: options.required,
       ...options,
       parse: (raw) => {
         if (!(values as readonly string[]).includes(raw))
@@ -143,8 +153,10 @@ export const variable = {
       },
     };
   },
-  int(options: Common & { min?: number; max?: number }): VariableSpec<number> {
+  int<const O extends Common & { min?: number; max?: number }>(options: O): Typed<number, O> {
     return {
+      default: options.default,
+      required: options.required,
       ...options,
       parse: (raw) => {
         const n = Number(raw);
@@ -158,7 +170,7 @@ export const variable = {
       },
     };
   },
-  port(options: Common): VariableSpec<number> {
+  port<const O extends Common>(options: O): Typed<number, O> {
     const int = variable.int({ ...options, min: 0, max: 65535 });
     return {
       ...int,
@@ -171,8 +183,10 @@ export const variable = {
       },
     };
   },
-  url(options: Common & { protocols?: readonly string[] }): VariableSpec<string> {
+  url<const O extends Common & { protocols?: readonly string[] }>(options: O): Typed<string, O> {
     return {
+      default: options.default,
+      required: options.required,
       ...options,
       parse: (raw) => {
         let url: URL;
@@ -189,8 +203,12 @@ export const variable = {
     };
   },
   /** Comma-separated, trimmed, no empty items; each item checked by `item` when given. */
-  list(options: Common & { item?: (value: string) => void; min?: number }): VariableSpec<string[]> {
+  list<const O extends Common & { item?: (value: string) => void; min?: number }>(
+    options: O,
+  ): Typed<string[], O> {
     return {
+      default: options.default,
+      required: options.required,
       ...options,
       parse: (raw) => {
         const items = raw.split(',').map((s) => s.trim());
@@ -202,8 +220,10 @@ export const variable = {
       },
     };
   },
-  bool(options: Common): VariableSpec<boolean> {
+  bool<const O extends Common>(options: O): Typed<boolean, O> {
     return {
+      default: options.default,
+      required: options.required,
       ...options,
       parse: (raw) => {
         if (['true', '1', 'yes'].includes(raw)) return true;

@@ -20,7 +20,13 @@ export function useRunningService<C>(
   let dataDir: string | undefined;
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), `lianfang-${def.name}-`));
-    const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...options.env };
+    // Quiet unless asked: 4xx answers are logged at warn, and tests provoke many on purpose.
+    const env = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+      ...options.env,
+    };
     const app = await startService(def, {
       env,
       port: 0,

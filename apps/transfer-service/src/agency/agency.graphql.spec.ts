@@ -103,4 +103,33 @@ describe('transfer-service: the agency register through GraphQL', () => {
     );
     expect(more.status).toBe(401);
   });
+
+  it('logs each read of an agency entry; the agency, and only it, sees who read it', async () => {
+    const chongqing: Identity = {
+      subject: 'wang.fang',
+      agencyId: 'cq-eeb',
+      agencyKind: 'provincial-bureau',
+      jurisdiction: '500000',
+      roles: ['viewer'],
+    };
+    await query('{ agency(id: "sc-eeb") { id } }', {}, chongqing);
+    const reads =
+      '{ transferRecordReads(recordId: "sc-eeb") { totalCount edges { node { subject agencyId recordType operation } } } }';
+    const own = await query(reads);
+    expect(own.body.errors).toBeUndefined();
+    const page = own.body.data?.transferRecordReads as {
+      totalCount: number;
+      edges: { node: Record<string, string> }[];
+    };
+    expect(page.edges[0].node).toEqual({
+      subject: 'wang.fang',
+      agencyId: 'cq-eeb',
+      recordType: 'agency',
+      operation: 'read',
+    });
+    expect(page.totalCount).toBeGreaterThanOrEqual(1);
+    // Chongqing read Sichuan's entry: it cannot see who else did.
+    const other = await query(reads, {}, chongqing);
+    expect(other.body.data?.transferRecordReads).toEqual({ totalCount: 0, edges: [] });
+  });
 });

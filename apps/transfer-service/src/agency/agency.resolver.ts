@@ -1,7 +1,16 @@
 import { Inject } from '@nestjs/common';
 import { Args, ID, Int, Query, ResolveReference, Resolver } from '@nestjs/graphql';
 import { JurisdictionCode } from '@lianfang/domain-kernel';
-import { Allow, CurrentIdentity, defineRule, AGENCY_KINDS, ROLES, type Identity } from '@lianfang/auth';
+import {
+  Allow,
+  CurrentIdentity,
+  defineRule,
+  AGENCY_KINDS,
+  ROLES,
+  type AccessLog,
+  type Identity,
+} from '@lianfang/auth';
+import { ACCESS_LOG } from '@lianfang/graph';
 import { AgencyQueries } from './agency.queries';
 import { AgencyConnection, AgencyKindEnum, AgencyNode, CurrentActor } from './agency.types';
 
@@ -16,11 +25,28 @@ export const readAgencies = defineRule({
 @Resolver(() => AgencyNode)
 @Allow(readAgencies)
 export class AgencyResolver {
-  constructor(@Inject(AgencyQueries) private readonly queries: AgencyQueries) {}
+  constructor(
+    @Inject(AgencyQueries) private readonly queries: AgencyQueries,
+    @Inject(ACCESS_LOG) private readonly accessLog: AccessLog,
+  ) {}
 
   @Query(() => AgencyNode, { nullable: true, description: 'One agency by id. 按标识查询机构。' })
-  agency(@Args('id', { type: () => ID }) id: string): Promise<AgencyNode | null> {
-    return this.queries.byId(id);
+  async agency(
+    @CurrentIdentity() identity: Identity,
+    @Args('id', { type: () => ID }) id: string,
+  ): Promise<AgencyNode | null> {
+    const agency = await this.queries.byId(id);
+    // An agency's entry is its own record: it may ask who looked it up (transferRecordReads).
+    if (agency)
+      await this.accessLog.recordRead({
+        identity,
+        recordType: 'agency',
+        recordId: agency.id,
+        ownerAgencies: [agency.id],
+        operation: 'read',
+        at: new Date(),
+      });
+    return agency;
   }
 
   @Query(() => AgencyConnection, {
