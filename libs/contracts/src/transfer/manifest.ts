@@ -1,0 +1,126 @@
+import { IsIn, IsString, MinLength, ValidateBy, type ValidationArguments } from 'class-validator';
+import {
+  IsInstant,
+  IsJurisdictionCode,
+  IsKilograms,
+  IsLocalDate,
+  IsManifestNumber,
+  IsWasteClass,
+} from './validators';
+
+/** The receiver confirmed receipt: the accepted (weighed) weight replaces the declared one. */
+export class ManifestReceivedV1 {
+  /** 14 digits, Art 15: year, province, city, serial. */
+  @IsManifestNumber()
+  manifestNumber!: string;
+
+  @IsKilograms()
+  acceptedKg!: string;
+
+  /** 'hazardous:900-249-08', or 'general-industrial', 'construction', 'municipal'. */
+  @IsWasteClass()
+  wasteClass!: string;
+
+  @IsJurisdictionCode()
+  fromJurisdiction!: string;
+
+  @IsJurisdictionCode()
+  toJurisdiction!: string;
+
+  @IsString()
+  @MinLength(1)
+  facilityId!: string;
+
+  @IsLocalDate()
+  receiptDate!: string;
+
+  /** The approval (or filing) the manifest ran under. */
+  @IsString()
+  @MinLength(1)
+  transferId!: string;
+}
+
+/** A receipt corrected after the fact: a new fact, never an edit of ManifestReceived. */
+export class ManifestReceiptCorrectedV1 {
+  @IsManifestNumber()
+  manifestNumber!: string;
+
+  @IsKilograms()
+  previousAcceptedKg!: string;
+
+  @IsKilograms()
+  @ValidateBy({
+    name: 'differsFrom',
+    constraints: ['previousAcceptedKg'],
+    validator: {
+      // Compared as written: both are canonical 3-decimal strings, so equal weights are equal strings.
+      validate: (value: unknown, args?: ValidationArguments) =>
+        value !== (args?.object as ManifestReceiptCorrectedV1 | undefined)?.previousAcceptedKg,
+      defaultMessage: () =>
+        'correctedAcceptedKg: a correction must change the accepted weight / 更正后的接收重量须与原值不同',
+    },
+  })
+  correctedAcceptedKg!: string;
+
+  @IsString()
+  @MinLength(1)
+  reason!: string;
+
+  @IsLocalDate()
+  correctionDate!: string;
+}
+
+export const DISCREPANCY_KINDS = ['weight', 'name', 'form', 'packaging', 'characteristics'] as const;
+export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];
+
+const isWeight = (d: object): boolean => (d as ManifestDiscrepancyFoundV1).kind === 'weight';
+
+/**
+ * What the receiver found differs from what the generator declared. For a weight, `declared` and
+ * `accepted` are kilograms (3 decimals); otherwise they are the two descriptions as recorded.
+ */
+export class ManifestDiscrepancyFoundV1 {
+  @IsManifestNumber()
+  manifestNumber!: string;
+
+  @IsIn(DISCREPANCY_KINDS)
+  kind!: DiscrepancyKind;
+
+  @IsString()
+  @MinLength(1)
+  @IsKilograms({ when: isWeight })
+  declared!: string;
+
+  @IsString()
+  @MinLength(1)
+  @IsKilograms({ when: isWeight })
+  accepted!: string;
+
+  @IsJurisdictionCode()
+  fromJurisdiction!: string;
+
+  @IsJurisdictionCode()
+  toJurisdiction!: string;
+}
+
+export const OVERDUE_REASONS = ['transit', 'receipt'] as const;
+export type OverdueReason = (typeof OVERDUE_REASONS)[number];
+
+/** In transit longer than the agreement allows, or delivered and not confirmed in 5 working days. */
+export class ManifestOverdueV1 {
+  @IsManifestNumber()
+  manifestNumber!: string;
+
+  @IsIn(OVERDUE_REASONS)
+  reason!: OverdueReason;
+
+  /** The instant the limit passed (24:00 Asia/Shanghai of the last working day for a receipt). */
+  @IsInstant()
+  dueAt!: string;
+
+  @IsJurisdictionCode()
+  fromJurisdiction!: string;
+
+  @IsJurisdictionCode()
+  toJurisdiction!: string;
+}
