@@ -12,3 +12,4 @@ export * from './subgraph/subgraph-driver';
 export * from './subgraph/subgraph.module';
 export * from './access-log/access-log.types';
 export * from './access-log/access-log.provider';
+export * from './service-info/service-info.resolver';
