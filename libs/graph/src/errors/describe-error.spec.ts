@@ -1,4 +1,5 @@
 import { BadRequestException, ForbiddenException } from '@nestjs/common';
+import { AccessDenied, AuthenticationError } from '@lianfang/auth';
 import { JurisdictionCode } from '@lianfang/domain-kernel';
 import { IsInt, Min, validate } from 'class-validator';
 import { GraphQLError } from 'graphql';
@@ -43,6 +44,23 @@ describe('describeError', () => {
     expect(describeError(new ForbiddenException('no'))).toMatchObject({
       code: 'FORBIDDEN',
       category: 'FORBIDDEN',
+    });
+  });
+
+  it('names the access rule that refused and the check that failed, and an authentication failure by its code', () => {
+    const denied = new AccessDenied('transfer.approve', 'role', '需要审批人角色', 'needs the approver role');
+    expect(describeError(denied)).toMatchObject({
+      code: 'FORBIDDEN',
+      category: 'FORBIDDEN',
+      rule: 'transfer.approve',
+      details: { check: 'role' },
+      messages: { zh: '需要审批人角色', en: 'needs the approver role' },
+    });
+    const missing = new AuthenticationError('TOKEN_MISSING', '缺少令牌', 'no token');
+    expect(describeError(missing)).toMatchObject({
+      code: 'TOKEN_MISSING',
+      category: 'UNAUTHENTICATED',
+      rule: 'TOKEN_MISSING',
     });
   });
 

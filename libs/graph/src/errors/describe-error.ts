@@ -11,6 +11,9 @@ interface AuthFailureLike {
   readonly zh: string;
   readonly en: string;
   readonly field?: string;
+  /** AccessDenied: the rule that refused (e.g. `transfer.approve`) and which check failed. */
+  readonly rule?: string;
+  readonly check?: string;
 }
 
 function isAuthFailure(error: unknown): error is AuthFailureLike {
@@ -152,8 +155,10 @@ function describeOne(error: unknown): ErrorExtensions | undefined {
       code: error.code,
       category: error.kind === 'authentication' ? 'UNAUTHENTICATED' : 'FORBIDDEN',
       field: error.field ?? null,
-      rule: error.code,
+      // The access rule that said no, so a client can tell which permission is missing.
+      rule: typeof error.rule === 'string' ? error.rule : error.code,
       messages: { zh: error.zh, en: error.en },
+      ...(typeof error.check === 'string' ? { details: { check: error.check } } : {}),
     };
   }
   if (isClassValidatorErrors(error)) return classValidatorError(error).toExtensions();
