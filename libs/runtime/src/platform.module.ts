@@ -8,6 +8,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { loadDirectory } from '@lianfang/auth';
 import { EventSourcingModule, type RetryOptions } from '@lianfang/eventsourcing';
 import { HealthModule } from './health';
 import { deadLetterCollector, outboxBacklogCollector } from './observability/collectors';
@@ -16,7 +17,7 @@ import { ObservabilityModule } from './observability/observability.module';
 import { openPlatform, PLATFORM, type PlatformLifecycle, type PlatformOptions } from './platform/platform';
 import type { SharedResources } from './service';
 import type { ServiceConfig } from './service-config';
-import { SERVICE_CONFIG, SQL_CLIENT, TRANSPORT } from './tokens';
+import { AGENCY_DIRECTORY, SERVICE_CONFIG, SQL_CLIENT, TRANSPORT } from './tokens';
 
 export interface PlatformModuleOptions extends PlatformOptions {
   /** Defaults for every command handled through `Aggregates` (maxRetries, backoff). */
@@ -88,11 +89,13 @@ export class PlatformModule {
       module: PlatformResourcesModule,
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
+        // Validated before anything opens: a broken directory stops the service with every problem listed.
+        { provide: AGENCY_DIRECTORY, useValue: loadDirectory(config.DIRECTORY_FILE) },
         { provide: PLATFORM, useFactory: () => openPlatform(service, config, shared, options) },
         { provide: SQL_CLIENT, useFactory: (p: PlatformLifecycle) => p.sql, inject: [PLATFORM] },
         { provide: TRANSPORT, useFactory: (p: PlatformLifecycle) => p.transport, inject: [PLATFORM] },
       ],
-      exports: [SERVICE_CONFIG, PLATFORM, SQL_CLIENT, TRANSPORT],
+      exports: [SERVICE_CONFIG, AGENCY_DIRECTORY, PLATFORM, SQL_CLIENT, TRANSPORT],
     };
     return {
       module: PlatformModule,

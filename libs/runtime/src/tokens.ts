@@ -10,3 +10,5 @@
 export const SERVICE_CONFIG = 'lianfang.SERVICE_CONFIG';
 export const SQL_CLIENT = 'lianfang.SQL_CLIENT';
 export const TRANSPORT = 'lianfang.TRANSPORT';
+/** The deployment's agency directory (DIRECTORY_FILE), loaded and validated when the service starts. */
+export const AGENCY_DIRECTORY = 'lianfang.AGENCY_DIRECTORY';

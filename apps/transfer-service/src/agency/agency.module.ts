@@ -6,15 +6,9 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { loadDirectory, type DirectoryAgency } from '@lianfang/auth';
+import type { AgencyDirectory, DirectoryAgency } from '@lianfang/auth';
 import { startProjection, type ProjectionRunner } from '@lianfang/eventsourcing';
-import {
-  PLATFORM,
-  SERVICE_CONFIG,
-  ServiceMetrics,
-  type Platform,
-  type ServiceConfig,
-} from '@lianfang/runtime';
+import { AGENCY_DIRECTORY, PLATFORM, ServiceMetrics, type Platform } from '@lianfang/runtime';
 import { agencyProjection } from './agency.projection';
 import { AgencyQueries } from './agency.queries';
 import { AgencyResolver } from './agency.resolver';
@@ -31,8 +25,8 @@ export const profileOf = (a: DirectoryAgency): AgencyProfile => ({
 });
 
 /**
- * Keeps the register's read model and brings the register in line with DIRECTORY_FILE at start
- * (validated first: a broken directory stops the service with every problem listed).
+ * Keeps the register's read model and brings the register in line with DIRECTORY_FILE at start (the
+ * platform has validated it already: a broken directory stops the service with every problem listed).
  */
 @Injectable()
 export class AgencyRegister implements OnApplicationBootstrap, OnModuleDestroy {
@@ -41,13 +35,13 @@ export class AgencyRegister implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @Inject(PLATFORM) private readonly platform: Platform,
-    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    @Inject(AGENCY_DIRECTORY) private readonly directory: AgencyDirectory,
     @Inject(AgencyQueries) private readonly queries: AgencyQueries,
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const directory = loadDirectory(this.config.DIRECTORY_FILE ?? 'config/directory/demo-region.json');
+    const directory = this.directory;
     const { sql, store } = this.platform;
     this.runner = await startProjection({ client: sql, store, projection: agencyProjection });
     const runner = this.runner;
