@@ -3,6 +3,7 @@ import { SubgraphModule } from '@lianfang/graph';
 import { PlatformModule, type ServiceConfig, type SharedResources } from '@lianfang/runtime';
 import { AccessLogModule } from './access-log/record-reads.resolver';
 import { AgencyModule } from './agency/agency.module';
+import { FacilityModule } from './facility/facility.module';
 import { TransferServiceInfoResolver } from './service-info/service-info.resolver';
 
 /** transfer-service: consultation, resource sharing, transfers and manifests. */
@@ -20,6 +21,7 @@ export class AppModule {
         }),
         AccessLogModule,
         AgencyModule,
+        FacilityModule,
       ],
     };
   }

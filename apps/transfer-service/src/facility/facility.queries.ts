@@ -1,0 +1,112 @@
+import type { SqlExecutor } from '@lianfang/eventsourcing';
+import { paginate, REFERENCE_DATA, type Connection, type Identity } from '@lianfang/auth';
+import type { LicensedCategory } from './decider';
+import { FacilityStatusEnum, type FacilityNode } from './facility.types';
+
+interface FacilityRow extends Record<string, unknown> {
+  facility_id: string;
+  name_zh: string | null;
+  name_en: string | null;
+  licence_number: string;
+  operator_credit_code: string;
+  jurisdiction: string;
+  lat: string;
+  lon: string;
+  licensed_categories: string[];
+  status: string;
+  status_reason: string | null;
+  valid_from_text: string;
+  valid_to_text: string;
+  capacity: LicensedCategory[] | string;
+  updated_at: Date | string;
+}
+
+const STATUSES: Readonly<Record<string, FacilityStatusEnum>> = {
+  active: FacilityStatusEnum.ACTIVE,
+  suspended: FacilityStatusEnum.SUSPENDED,
+  revoked: FacilityStatusEnum.REVOKED,
+};
+
+const toNode = (r: FacilityRow): FacilityNode => {
+  // Drivers differ: jsonb may arrive parsed or as text.
+  const licensed = (
+    typeof r.capacity === 'string' ? JSON.parse(r.capacity) : r.capacity
+  ) as LicensedCategory[];
+  return {
+    id: r.facility_id,
+    name: r.name_zh !== null && r.name_en !== null ? { zh: r.name_zh, en: r.name_en } : null,
+    licenceNumber: r.licence_number,
+    operatorCreditCode: r.operator_credit_code,
+    jurisdiction: r.jurisdiction,
+    coordinates: { lat: r.lat, lon: r.lon },
+    licensedCategories: [...r.licensed_categories],
+    licensed: licensed.map((l) => ({
+      category: l.category,
+      annualCapacityKg: l.annualCapacityKg,
+      wasteCodes: l.wasteCodes ? [...l.wasteCodes] : null,
+    })),
+    status: STATUSES[r.status] ?? FacilityStatusEnum.ACTIVE,
+    statusReason: r.status_reason,
+    validFrom: r.valid_from_text,
+    validTo: r.valid_to_text,
+    updatedAt: new Date(r.updated_at),
+  };
+};
+
+/** Reads of the facility licences: reference data, every authenticated party may read them. */
+export class FacilityQueries {
+  constructor(
+    private readonly sql: SqlExecutor,
+    private readonly schema: string,
+  ) {}
+
+  private get table() {
+    return `${this.schema}.facilities`;
+  }
+
+  // Dates as text: YYYY-MM-DD whatever the driver's date parsing.
+  private get from() {
+    return `(SELECT *, valid_from::text AS valid_from_text, valid_to::text AS valid_to_text FROM ${this.table}) f`;
+  }
+
+  async byId(id: string): Promise<FacilityNode | null> {
+    const { rows } = await this.sql.query<FacilityRow>(`SELECT * FROM ${this.from} WHERE facility_id = $1`, [
+      id,
+    ]);
+    return rows[0] ? toNode(rows[0]) : null;
+  }
+
+  /** Filtered by licensed category and by jurisdiction (the facilities within it), by id, paged by cursor. */
+  list(
+    identity: Identity,
+    filter: { category?: string | null; jurisdiction?: string | null },
+    page: { first?: number | null; after?: string | null },
+  ): Promise<Connection<FacilityNode>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.category) {
+      params.push(filter.category.trim().toUpperCase());
+      where.push(`$${params.length} = ANY(licensed_categories)`);
+    }
+    if (filter.jurisdiction) {
+      // GB/T 2260 containment: a province (PP0000) holds PP****, a city (PPCC00) holds PPCC**.
+      const code = filter.jurisdiction;
+      const prefix = code.endsWith('0000') ? code.slice(0, 2) : code.endsWith('00') ? code.slice(0, 4) : code;
+      params.push(`${prefix}%`);
+      where.push(`jurisdiction LIKE $${params.length}`);
+    }
+    return paginate<FacilityNode, FacilityRow>({
+      client: this.sql,
+      from: this.from,
+      where: where.join(' AND '),
+      params,
+      orderBy: { column: 'facility_id', direction: 'ASC' },
+      idColumn: 'facility_id',
+      first: page.first,
+      after: page.after,
+      identity,
+      policy: REFERENCE_DATA,
+      map: toNode,
+    });
+  }
+}
