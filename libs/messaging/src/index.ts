@@ -31,3 +31,4 @@ export * from './kafka/kafka-transport';
 export * from './memory/memory-transport';
 export * from './relay/outbox-relay';
 export { createRelayLease, relayApplicationName, relayLockName, type RelayLease } from './relay/relay-lease';
+export * from './outbox/integration-event';

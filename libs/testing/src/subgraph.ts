@@ -24,7 +24,13 @@ export const SICHUAN_BUREAU: Identity = {
  * Boots a service as `useRunningService` does and plays the gateway in front of it: a key pair of its own
  * (GATEWAY_PUBLIC_KEY), and `post` signs the identity the way the gateway forwards it.
  */
-export function useSubgraph<C>(def: ServiceDefinition<C>) {
+export function useSubgraph<C>(
+  def: ServiceDefinition<C>,
+  options: {
+    /** More environment, read when the suite starts (e.g. a test database's URL, the test broker). */
+    env?: () => Record<string, string>;
+  } = {},
+) {
   let key: KeyLike | undefined;
   // Filled before useRunningService's beforeAll reads it (hooks run in the order they are declared).
   const env: Record<string, string> = {};
@@ -32,6 +38,7 @@ export function useSubgraph<C>(def: ServiceDefinition<C>) {
     const pair = await generateKeyPair('ES256', { extractable: true });
     key = pair.privateKey;
     env.GATEWAY_PUBLIC_KEY = await exportSPKI(pair.publicKey);
+    Object.assign(env, options.env?.() ?? {});
   });
   const running = useRunningService(def, { env });
 

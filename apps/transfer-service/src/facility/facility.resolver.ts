@@ -14,7 +14,10 @@ import {
 } from '@lianfang/auth';
 import { Aggregates, type Actor, type Decider } from '@lianfang/eventsourcing';
 import { Idempotency } from '@lianfang/graph';
-import { deterministicUuid } from '@lianfang/messaging';
+import { ContractRegistry, TRANSFER_CONTRACTS } from '@lianfang/contracts';
+import { LocalDate } from '@lianfang/domain-kernel';
+import { deterministicUuid, integrationEvent } from '@lianfang/messaging';
+import { PLATFORM, type Platform } from '@lianfang/runtime';
 import {
   facilityDecider,
   facilityStream,
@@ -81,6 +84,8 @@ const scopedDecider = (identity: Identity): Decider<FacilityCommand, FacilityEve
 
 type CommandBody = Omit<FacilityCommand, 'metadata'>;
 
+const PUBLISHED = new ContractRegistry(TRANSFER_CONTRACTS);
+
 /** Plain data (no GraphQL input class instances): hashed for idempotency and stored in the event. */
 const profileOf = (input: RegisterFacilityInput): FacilityProfileInput => ({
   name: { zh: input.name.zh, en: input.name.en },
@@ -105,6 +110,7 @@ export class FacilityResolver {
     @Inject(FacilityReadModel) private readonly readModel: FacilityReadModel,
     @Inject(Aggregates) private readonly aggregates: Aggregates,
     @Inject(Idempotency) private readonly idempotency: Idempotency,
+    @Inject(PLATFORM) private readonly platform: Platform,
   ) {}
 
   @Query(() => FacilityNode, { nullable: true, description: 'One facility by id. 按标识查询设施。' })
@@ -225,6 +231,29 @@ export class FacilityResolver {
       decider: scopedDecider(identity),
       streamId: facilityStream(facilityId),
       command,
+      // Other services learn of a suspension (no new manifests to it) from the published language.
+      outbox: (events, state) =>
+        events.flatMap((event) =>
+          event.type === 'FacilitySuspended' && state.status !== 'unregistered'
+            ? [
+                integrationEvent({
+                  topic: this.platform.topic,
+                  source: 'transfer',
+                  type: 'FacilitySuspended',
+                  from: event,
+                  actor,
+                  correlationId: command.metadata.correlationId,
+                  contracts: PUBLISHED,
+                  data: {
+                    facilityId,
+                    jurisdiction: state.profile.jurisdiction,
+                    reason: event.data.reason,
+                    fromDate: LocalDate.ofInstant(event.metadata.occurredAt).toString(),
+                  },
+                }),
+              ]
+            : [],
+        ),
     });
     await this.readModel.waitFor(result.lastLogPosition);
     const facility = await this.queries.byId(facilityId);
