@@ -1,22 +1,12 @@
 import { Global, Inject, Module } from '@nestjs/common';
 import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
-import {
-  AGENCY_KINDS,
-  Allow,
-  CurrentIdentity,
-  defineRule,
-  ROLES,
-  type AccessLog,
-  type Identity,
-} from '@lianfang/auth';
+import { everyParty, Allow, CurrentIdentity, type AccessLog, type Identity } from '@lianfang/auth';
 import { ACCESS_LOG, accessLogProvider, RecordReadConnection, toRecordReadConnection } from '@lianfang/graph';
 
 /** Any agency may ask who read its own records; the log never shows reads of others' records. */
-export const readOwnAccessLog = defineRule({
-  name: 'access-log.read-own',
-  description: { zh: '查阅本机构记录的被查阅日志', en: "read who read your agency's records" },
-  agencyKinds: AGENCY_KINDS,
-  roles: ROLES,
+export const readOwnAccessLog = everyParty('access-log.read-own', {
+  zh: '查阅本机构记录的被查阅日志',
+  en: "read who read your agency's records",
 });
 
 @Resolver()

@@ -1,25 +1,15 @@
 import { Inject } from '@nestjs/common';
 import { Args, ID, Int, Query, ResolveReference, Resolver } from '@nestjs/graphql';
 import { JurisdictionCode } from '@lianfang/domain-kernel';
-import {
-  Allow,
-  CurrentIdentity,
-  defineRule,
-  AGENCY_KINDS,
-  ROLES,
-  type AccessLog,
-  type Identity,
-} from '@lianfang/auth';
+import { everyParty, Allow, CurrentIdentity, type AccessLog, type Identity } from '@lianfang/auth';
 import { ACCESS_LOG } from '@lianfang/graph';
 import { AgencyQueries } from './agency.queries';
 import { AgencyConnection, AgencyKindEnum, AgencyNode, CurrentActor } from './agency.types';
 
 /** The directory is reference data: any authenticated party of the region may read it. */
-export const readAgencies = defineRule({
-  name: 'agency.read',
-  description: { zh: '查阅机构名录', en: 'read the agency directory' },
-  agencyKinds: AGENCY_KINDS,
-  roles: ROLES,
+export const readAgencies = everyParty('agency.read', {
+  zh: '查阅机构名录',
+  en: 'read the agency directory',
 });
 
 @Resolver(() => AgencyNode)

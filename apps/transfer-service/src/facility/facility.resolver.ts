@@ -2,12 +2,11 @@ import { Inject } from '@nestjs/common';
 import { Args, Context, ID, Int, Mutation, Query, ResolveReference, Resolver } from '@nestjs/graphql';
 import { JurisdictionCode } from '@lianfang/domain-kernel';
 import {
+  everyParty,
   Allow,
   authorize,
   CurrentIdentity,
   defineRule,
-  AGENCY_KINDS,
-  ROLES,
   type Identity,
   type RequestContext,
   type ScopeVerdict,
@@ -31,11 +30,9 @@ import { FacilityQueries } from './facility.queries';
 import { FacilityConnection, FacilityNode, RegisterFacilityInput } from './facility.types';
 
 /** Published licences are reference data: any authenticated party of the region may read them. */
-export const readFacilities = defineRule({
-  name: 'facility.read',
-  description: { zh: '查阅设施经营许可', en: 'read facility licences' },
-  agencyKinds: AGENCY_KINDS,
-  roles: ROLES,
+export const readFacilities = everyParty('facility.read', {
+  zh: '查阅设施经营许可',
+  en: 'read facility licences',
 });
 
 /** The facility's jurisdiction lies within the caller's (a province holds its cities and counties). */

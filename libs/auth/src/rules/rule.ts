@@ -200,3 +200,12 @@ export function authorize<R>(identity: Identity | undefined, rule: AccessRule<R>
 export function can<R>(identity: Identity | undefined, rule: AccessRule<R>, resource?: R): boolean {
   return evaluateAccess(identity, rule, resource).allowed;
 }
+
+/**
+ * A rule every authenticated party passes (any agency kind, any role): reference data such as the agency
+ * directory and published licences, or what concerns only the caller's own agency. The identity is still
+ * required, so an anonymous caller is refused.
+ */
+export function everyParty(name: string, description: BilingualText): AccessRule {
+  return defineRule({ name, description, agencyKinds: AGENCY_KINDS, roles: ROLES });
+}
