@@ -22,9 +22,7 @@ export function configTable(): string {
     { apps: string[]; spec: VariableSpec<unknown>; defaults: Set<string>; meanings: Map<string, string[]> }
   >();
   for (const app of apps) {
-    for (const [name, spec] of Object.entries(
-      app.config.variables as Record<string, VariableSpec<unknown>>,
-    )) {
+    for (const [name, spec] of Object.entries(app.config.variables)) {
       const row = rows.get(name) ?? {
         apps: [] as string[],
         spec,

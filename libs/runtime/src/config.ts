@@ -58,7 +58,9 @@ export class ConfigurationError extends Error {
   }
 }
 
-type Spec = Record<string, VariableSpec<unknown>>;
+/** The variables of one app, by name. */
+export type ConfigVariables = Record<string, VariableSpec<unknown>>;
+type Spec = ConfigVariables;
 export type ConfigOf<S extends Spec> = {
   readonly [K in keyof S]: S[K] extends VariableSpec<infer T>
     ? S[K]['required'] extends true

@@ -1,7 +1,7 @@
 import { type DynamicModule, type INestApplication, Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Transport } from '@lianfang/messaging';
-import { ConfigurationError, type ConfigSchema, type Env } from './config';
+import { ConfigurationError, type ConfigSchema, type ConfigVariables, type Env } from './config';
 import { ServiceLogger } from './observability/logger';
 
 /**
@@ -18,8 +18,8 @@ export interface ServiceDefinition<C = unknown> {
   readonly name: string;
   /** The port in the embedded platform and the default when PORT is unset. */
   readonly defaultPort: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each app has its own variables
-  readonly config: ConfigSchema<any>;
+  /** Validates the app's environment; `load` gives what `module` receives. */
+  readonly config: ConfigSchema<ConfigVariables>;
   /** The root module for a validated configuration. */
   module(config: C, shared: SharedResources): DynamicModule;
 }

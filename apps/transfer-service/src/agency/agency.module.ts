@@ -7,8 +7,13 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { AgencyDirectory, DirectoryAgency } from '@lianfang/auth';
-import { startProjection, type ProjectionRunner } from '@lianfang/eventsourcing';
-import { AGENCY_DIRECTORY, PLATFORM, ServiceMetrics, type Platform } from '@lianfang/runtime';
+import {
+  AGENCY_DIRECTORY,
+  PLATFORM,
+  ServiceMetrics,
+  type Platform,
+  ServiceProjection,
+} from '@lianfang/runtime';
 import { agencyProjection } from './agency.projection';
 import { AgencyQueries } from './agency.queries';
 import { AgencyResolver } from './agency.resolver';
@@ -31,7 +36,7 @@ export const profileOf = (a: DirectoryAgency): AgencyProfile => ({
 @Injectable()
 export class AgencyRegister implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('agency-register');
-  private runner?: ProjectionRunner;
+  private readonly readModel = new ServiceProjection(agencyProjection);
 
   constructor(
     @Inject(PLATFORM) private readonly platform: Platform,
@@ -42,11 +47,10 @@ export class AgencyRegister implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     const directory = this.directory;
-    const { sql, store } = this.platform;
-    this.runner = await startProjection({ client: sql, store, projection: agencyProjection });
-    const runner = this.runner;
-    this.metrics.addCollectors({ projections: () => [runner.status()] });
-    await this.caughtUp(runner);
+    const { store } = this.platform;
+    await this.readModel.start(this.platform, this.metrics);
+    // Retirement compares the directory with the whole register: read it only once it is complete.
+    await this.readModel.caughtUp();
     const entries: DirectoryEntry[] = directory.agencies.map((a) => ({
       agencyId: a.id,
       profile: profileOf(a),
@@ -68,19 +72,7 @@ export class AgencyRegister implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.runner?.stop();
-  }
-
-  /** Until the read model has seen the log's end, so that retirement compares with the whole register. */
-  private async caughtUp(runner: ProjectionRunner, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!runner.status().caughtUp) {
-      if (Date.now() > deadline)
-        throw new Error(
-          'the agency register did not catch up within 60 s / 机构名录读模型未能在 60 秒内追上',
-        );
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await this.readModel.stop();
   }
 }
 

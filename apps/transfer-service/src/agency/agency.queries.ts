@@ -1,5 +1,6 @@
+import type { JurisdictionCode } from '@lianfang/domain-kernel';
 import type { SqlExecutor } from '@lianfang/eventsourcing';
-import { paginate, REFERENCE_DATA, type Connection, type Identity } from '@lianfang/auth';
+import { paginate, REFERENCE_DATA, type Connection, type Identity, containmentPattern } from '@lianfang/auth';
 import { AgencyStatus, type AgencyNode } from './agency.types';
 
 interface AgencyRow extends Record<string, unknown> {
@@ -60,7 +61,7 @@ export class AgencyQueries {
    */
   list(
     identity: Identity,
-    filter: { kind?: string | null; jurisdiction?: string | null; includeRetired?: boolean | null },
+    filter: { kind?: string | null; jurisdiction?: JurisdictionCode | null; includeRetired?: boolean | null },
     page: { first?: number | null; after?: string | null },
   ): Promise<Connection<AgencyNode>> {
     const where: string[] = [];
@@ -71,10 +72,8 @@ export class AgencyQueries {
       where.push(`kind = $${params.length}`);
     }
     if (filter.jurisdiction) {
-      // GB/T 2260 containment: a province (PP0000) holds PP****, a city (PPCC00) holds PPCC**.
-      const code = filter.jurisdiction;
-      const prefix = code.endsWith('0000') ? code.slice(0, 2) : code.endsWith('00') ? code.slice(0, 4) : code;
-      params.push(`${prefix}%`);
+      // Within it: a province holds its cities and counties, a city its counties.
+      params.push(containmentPattern(filter.jurisdiction));
       where.push(`jurisdiction LIKE $${params.length}`);
     }
     return paginate<AgencyNode, AgencyRow>({

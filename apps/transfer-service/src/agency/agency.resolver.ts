@@ -54,7 +54,7 @@ export class AgencyResolver {
       identity,
       {
         kind: kind ?? null,
-        jurisdiction: jurisdiction?.value ?? null,
+        jurisdiction: jurisdiction ?? null,
         includeRetired: includeRetired ?? false,
       },
       { first: first ?? null, after: after ?? null },

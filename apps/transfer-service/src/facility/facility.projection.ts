@@ -1,12 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import {
-  defineProjection,
-  startProjection,
-  type LogPosition,
-  type ProjectionRunner,
-  type RecordedEvent,
-} from '@lianfang/eventsourcing';
-import { PLATFORM, ServiceMetrics, type Platform } from '@lianfang/runtime';
+import { defineProjection, type LogPosition, type RecordedEvent } from '@lianfang/eventsourcing';
+import { PLATFORM, ServiceMetrics, type Platform, ServiceProjection } from '@lianfang/runtime';
 import type { FacilityEvent, FacilityProfile } from './decider';
 
 type Recorded = RecordedEvent<FacilityEvent['type'], FacilityEvent['data']>;
@@ -109,27 +103,23 @@ export const facilityProjection = defineProjection<Recorded>({
 /** Runs the facilities projection for the service's lifetime; mutations wait on it to read their own write. */
 @Injectable()
 export class FacilityReadModel implements OnApplicationBootstrap, OnModuleDestroy {
-  private runner?: ProjectionRunner;
+  private readonly readModel = new ServiceProjection(facilityProjection);
 
   constructor(
     @Inject(PLATFORM) private readonly platform: Platform,
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    const { sql, store } = this.platform;
-    const runner = await startProjection({ client: sql, store, projection: facilityProjection });
-    this.runner = runner;
-    this.metrics.addCollectors({ projections: () => [runner.status()] });
+  onApplicationBootstrap(): Promise<void> {
+    return this.readModel.start(this.platform, this.metrics);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    await this.runner?.stop();
+  onModuleDestroy(): Promise<void> {
+    return this.readModel.stop();
   }
 
   /** Until the read model has applied the log up to `position`. */
   waitFor(position: LogPosition): Promise<void> {
-    if (!this.runner) throw new Error('the facility read model has not started / 设施读模型尚未启动');
-    return this.runner.waitFor(position);
+    return this.readModel.waitFor(position);
   }
 }

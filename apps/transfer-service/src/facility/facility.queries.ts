@@ -1,5 +1,6 @@
+import type { JurisdictionCode } from '@lianfang/domain-kernel';
 import type { SqlExecutor } from '@lianfang/eventsourcing';
-import { paginate, REFERENCE_DATA, type Connection, type Identity } from '@lianfang/auth';
+import { paginate, REFERENCE_DATA, type Connection, type Identity, containmentPattern } from '@lianfang/auth';
 import type { LicensedCategory } from './decider';
 import { FacilityStatusEnum, type FacilityNode } from './facility.types';
 
@@ -79,7 +80,7 @@ export class FacilityQueries {
   /** Filtered by licensed category and by jurisdiction (the facilities within it), by id, paged by cursor. */
   list(
     identity: Identity,
-    filter: { category?: string | null; jurisdiction?: string | null },
+    filter: { category?: string | null; jurisdiction?: JurisdictionCode | null },
     page: { first?: number | null; after?: string | null },
   ): Promise<Connection<FacilityNode>> {
     const where: string[] = [];
@@ -89,10 +90,8 @@ export class FacilityQueries {
       where.push(`$${params.length} = ANY(licensed_categories)`);
     }
     if (filter.jurisdiction) {
-      // GB/T 2260 containment: a province (PP0000) holds PP****, a city (PPCC00) holds PPCC**.
-      const code = filter.jurisdiction;
-      const prefix = code.endsWith('0000') ? code.slice(0, 2) : code.endsWith('00') ? code.slice(0, 4) : code;
-      params.push(`${prefix}%`);
+      // Within it: a province holds its cities and counties, a city its counties.
+      params.push(containmentPattern(filter.jurisdiction));
       where.push(`jurisdiction LIKE $${params.length}`);
     }
     return paginate<FacilityNode, FacilityRow>({

@@ -9,7 +9,7 @@ import {
   defineRule,
   type Identity,
   type RequestContext,
-  type ScopeVerdict,
+  withinJurisdiction,
 } from '@lianfang/auth';
 import { Aggregates, type Actor, type Decider } from '@lianfang/eventsourcing';
 import { Idempotency } from '@lianfang/graph';
@@ -35,20 +35,6 @@ export const readFacilities = everyParty('facility.read', {
   en: 'read facility licences',
 });
 
-/** The facility's jurisdiction lies within the caller's (a province holds its cities and counties). */
-const facilityWithinOwnProvince = (identity: Identity, facility: { jurisdiction: string }): ScopeVerdict => {
-  const own = JurisdictionCode.parse(identity.jurisdiction);
-  const target = JurisdictionCode.parse(facility.jurisdiction);
-  if (own.ok && target.ok && own.value.contains(target.value)) return { allowed: true };
-  return {
-    allowed: false,
-    reason: {
-      zh: `设施所在地（${facility.jurisdiction}）不在您的辖区（${identity.jurisdiction}）内`,
-      en: `the facility's jurisdiction (${facility.jurisdiction}) is not within yours (${identity.jurisdiction})`,
-    },
-  };
-};
-
 /** The provincial bureau that licenses a facility keeps its licence on the platform. */
 export const manageFacilities = defineRule<{ jurisdiction: string }>({
   name: 'facility.manage',
@@ -58,7 +44,8 @@ export const manageFacilities = defineRule<{ jurisdiction: string }>({
   },
   agencyKinds: ['provincial-bureau'],
   roles: ['clerk', 'approver', 'admin'],
-  scope: facilityWithinOwnProvince,
+  // The facility lies within the caller's province (a province holds its cities and counties).
+  scope: withinJurisdiction((facility) => [facility.jurisdiction]),
 });
 
 /**
@@ -127,7 +114,7 @@ export class FacilityResolver {
   ): Promise<FacilityConnection> {
     return this.queries.list(
       identity,
-      { category: category ?? null, jurisdiction: jurisdiction?.value ?? null },
+      { category: category ?? null, jurisdiction: jurisdiction ?? null },
       { first: first ?? null, after: after ?? null },
     );
   }

@@ -121,7 +121,7 @@ function typedExtensions(error: GraphQLError): ErrorExtensions | undefined {
     typeof messages?.en !== 'string'
   )
     return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the HTTP status is for the server only
+  // The HTTP status is for the server only.
   const { http, ...rest } = x;
   return rest as unknown as ErrorExtensions;
 }

@@ -218,7 +218,7 @@ export function createIdempotencyStore(sql: SqlClient, options: IdempotencyStore
         } catch (e) {
           const typed = describeError(e);
           if (typed) {
-            // eslint-disable-next-line @typescript-eslint/no-unused-vars -- a replay gets its own correlation id
+            // A replay gets its own correlation id.
             const { correlationId, ...failure } = typed;
             await finish(agencyId, key, owner, 'failed', JSON.stringify(failure));
           } else {
