@@ -13,3 +13,5 @@ export * from './subgraph/subgraph.module';
 export * from './access-log/access-log.types';
 export * from './access-log/access-log.provider';
 export * from './service-info/service-info.resolver';
+export * from './commands/user-command';
+export * from './history/record-history';
