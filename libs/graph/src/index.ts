@@ -15,3 +15,4 @@ export * from './access-log/access-log.provider';
 export * from './service-info/service-info.resolver';
 export * from './commands/user-command';
 export * from './history/record-history';
+export * from './work-item';

@@ -1,5 +1,22 @@
 import { Module } from '@nestjs/common';
+import { PLATFORM, type Platform } from '@lianfang/runtime';
+import { AgreementReadModel } from './agreement.projection';
+import { AgreementQueries } from './agreement.queries';
+import { AgreementResolver } from './agreement.resolver';
+import { AgreementTerms } from './agreement.terms';
 
 /** Regional agreements (consultation): proposal, signatures, amendments, expiry; whitelists and rates. */
-@Module({ providers: [], exports: [] })
+@Module({
+  providers: [
+    {
+      provide: AgreementQueries,
+      inject: [PLATFORM],
+      useFactory: (p: Platform) => new AgreementQueries(p.sql, p.schema),
+    },
+    AgreementReadModel,
+    AgreementTerms,
+    AgreementResolver,
+  ],
+  exports: [AgreementTerms],
+})
 export class AgreementModule {}

@@ -262,16 +262,98 @@ describe('Consume (receipts)', () => {
       .thenThrows({ code: 'capacity.insufficient', details: { available: '600.000' } });
   });
 
-  it('refuses a receipt without a reservation in this ledger, or without a receipt id', () => {
+  it('takes a receipt whose approval reserved nothing in this year from free capacity, as over-consumption', () => {
+    // 600 + 300 reserved of 1000: 100 free for a transfer that reserved in another year's ledger.
     given(capacityDecider, ...history)
-      .when(consume('t-9', 'm-1', '1'))
-      .thenThrows({ code: 'capacity.unknown-reservation', field: 'reservationId' });
+      .when(consume('t-9', 'm-1', '100'))
+      .then(consumed('t-9', 'm-1', '100.000', '0.000', '100.000'));
+    given(capacityDecider, ...history, consumed('t-9', 'm-1', '100.000', '0.000', '100.000'))
+      .when(consume('t-9', 'm-2', '0.001'))
+      .thenThrows({ code: 'capacity.insufficient', details: { available: '0.000', requested: '0.001' } });
+    expect(availableAfter(...history, consumed('t-9', 'm-1', '40.000', '0.000', '40.000'))).toBe('60.000');
+    given(capacityDecider, ...history)
+      .when(consume('t-9', 'm-1', '100.001'))
+      .thenThrows('capacity.insufficient');
+  });
+
+  it('refuses a receipt without a receipt id or a quantity', () => {
     given(capacityDecider, ...history)
       .when(consume('t-1', ' ', '1'))
       .thenThrows({ field: 'receiptId' });
     given(capacityDecider, ...history)
       .when(consume('t-1', 'm-1', '0'))
       .thenThrows('capacity.quantity-not-positive');
+  });
+});
+
+describe('CorrectReceipt (receipt corrections)', () => {
+  const correct = (receiptId: string, quantityKg: string): CapacityCommand => ({
+    type: 'CorrectReceipt',
+    data: { receiptId, quantityKg },
+    metadata,
+  });
+  const corrected = (
+    receiptId: string,
+    fromKg: string,
+    toKg: string,
+    fromReservationKg = '0.000',
+    overConsumedKg = '0.000',
+    reservationId = 't-1',
+  ): CapacityEvent => ({
+    type: 'CapacityReceiptCorrected',
+    data: { reservationId, receiptId, fromKg, toKg, fromReservationKg, overConsumedKg },
+  });
+  const history = [
+    opened,
+    reserved('t-1', '600.000'),
+    reserved('t-2', '300.000'),
+    consumed('t-1', 'm-1', '500.000'),
+  ];
+
+  it('records a higher weight as the difference, from the reservation first, then from free capacity', () => {
+    given(capacityDecider, ...history)
+      .when(correct('m-1', '650'))
+      .then(corrected('m-1', '500.000', '650.000', '100.000', '50.000'));
+    given(capacityDecider, ...history, corrected('m-1', '500.000', '650.000', '100.000', '50.000'))
+      .when(correct('m-1', '650'))
+      .thenNothing();
+    expect(availableAfter(...history, corrected('m-1', '500.000', '650.000', '100.000', '50.000'))).toBe(
+      '50.000',
+    );
+    // 100 left in t-1 and 100 free: 200.001 more is too much, and nothing is recorded.
+    given(capacityDecider, ...history)
+      .when(correct('m-1', '700.001'))
+      .thenThrows({ code: 'capacity.insufficient', details: { available: '200.000', requested: '200.001' } });
+  });
+
+  it('gives a lower weight back to the reservation (or, once released, to free capacity)', () => {
+    given(capacityDecider, ...history)
+      .when(correct('m-1', '420.5'))
+      .then(corrected('m-1', '500.000', '420.500'));
+    const totals = ledgerTotals(fold(capacityDecider, [...history, corrected('m-1', '500.000', '420.500')]));
+    expect(totals.consumed.toKgString()).toBe('420.500');
+    expect(totals.reserved.toKgString()).toBe('479.500');
+    expect(totals.available.toKgString()).toBe('100.000');
+    const afterRelease = [...history, released('t-1', '100.000'), corrected('m-1', '500.000', '0.000')];
+    expect(availableAfter(...afterRelease)).toBe('700.000');
+    // An over-consumed part is given back first.
+    const back = fold(capacityDecider, [
+      ...history,
+      corrected('m-1', '500.000', '650.000', '100.000', '50.000'),
+      corrected('m-1', '650.000', '610.000'),
+    ]);
+    if (back.status !== 'open') throw new Error('the ledger is open');
+    expect(back.reservations['t-1']?.overConsumed.toKgString()).toBe('10.000');
+    expect(back.reservations['t-1']?.consumed.toKgString()).toBe('610.000');
+  });
+
+  it('refuses a correction of a receipt this ledger never counted', () => {
+    given(capacityDecider, ...history)
+      .when(correct('m-9', '10'))
+      .thenThrows({ code: 'capacity.unknown-receipt', field: 'receiptId' });
+    given(capacityDecider, ...history)
+      .when(correct('m-1', '-1'))
+      .thenThrows({ field: 'quantityKg' });
   });
 });
 
@@ -400,9 +482,17 @@ describe('property: never overbooked', () => {
         .map(([id, reason]) => release(id, reason)),
     },
     { weight: 1, arbitrary: kg(30).map((q) => adjust(q)) },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(fc.integer({ min: 1, max: 12 }), kg(10)).map(([m, kg]): CapacityCommand => ({
+        type: 'CorrectReceipt',
+        data: { receiptId: `m-${m}`, quantityKg: kg },
+        metadata,
+      })),
+    },
   );
 
-  it('holds for any sequence of Reserve, Consume, Release and AdjustCapacity', () => {
+  it('holds for any sequence of Reserve, Consume, CorrectReceipt, Release and AdjustCapacity', () => {
     fc.assert(
       fc.property(kg(20), fc.array(command, { maxLength: 40 }), (capacityKg, commands) => {
         let state: CapacityLedgerState = capacityDecider.initialState();

@@ -25,8 +25,14 @@ export type CapacityCommand =
   | Command<'OpenLedger', { facilityId: string; category: string; year: number; capacityKg: string }>
   /** reservationId is the transfer id: one reservation per approval and year. */
   | Command<'Reserve', { reservationId: string; quantityKg: string }>
-  /** receiptId identifies the receipt (the manifest), so a receipt is never counted twice. */
+  /**
+   * receiptId identifies the receipt (the manifest), so a receipt is never counted twice. A receipt in a
+   * year where its approval reserved nothing (all planned in the first year, shipped in the second)
+   * takes free capacity, recorded as over-consumption.
+   */
   | Command<'Consume', { reservationId: string; receiptId: string; quantityKg: string }>
+  /** A receipt corrected after the fact (ManifestReceiptCorrected): the ledger records the difference. */
+  | Command<'CorrectReceipt', { receiptId: string; quantityKg: string }>
   | Command<'Release', { reservationId: string; reason: ReleaseReason }>
   | Command<'AdjustCapacity', { capacityKg: string; revocation?: boolean; reason?: string }>;
 
@@ -49,6 +55,19 @@ export type CapacityEvent =
       }
     >
   | DomainEvent<'CapacityReleased', { reservationId: string; reason: ReleaseReason; releasedKg: string }>
+  | DomainEvent<
+      'CapacityReceiptCorrected',
+      {
+        reservationId: string;
+        receiptId: string;
+        fromKg: string;
+        toKg: string;
+        /** On an increase: the part taken from what the reservation still held. */
+        fromReservationKg: string;
+        /** On an increase: the part beyond the reservation, taken from free capacity. */
+        overConsumedKg: string;
+      }
+    >
   | DomainEvent<
       'CapacityAdjusted',
       {
@@ -280,7 +299,10 @@ function decide(command: CapacityCommand, state: CapacityLedgerState): CapacityE
       const reservationId = requireId(command.data.reservationId, 'reservationId');
       const receiptId = requireId(command.data.receiptId, 'receiptId');
       const quantity = positiveKg(command.data.quantityKg, 'quantityKg');
-      const reservation = reservationOf(ledger, reservationId);
+      // No reservation in this year's ledger: the receipt takes free capacity only.
+      const reservation = Object.prototype.hasOwnProperty.call(ledger.reservations, reservationId)
+        ? reservationOf(ledger, reservationId)
+        : undefined;
       const seen = Object.prototype.hasOwnProperty.call(ledger.receipts, receiptId)
         ? ledger.receipts[receiptId]
         : undefined;
@@ -295,7 +317,7 @@ function decide(command: CapacityCommand, state: CapacityLedgerState): CapacityE
           { receiptId, reservationId: seen.reservationId, consumedKg: seen.quantity.toKgString() },
         );
       }
-      const held = outstanding(reservation);
+      const held = reservation ? outstanding(reservation) : ZERO;
       const fromReservation = quantity.min(held);
       const over = minus(quantity, fromReservation);
       const free = available(ledger);
@@ -308,6 +330,48 @@ function decide(command: CapacityCommand, state: CapacityLedgerState): CapacityE
             reservationId,
             receiptId,
             quantityKg: quantity.toKgString(),
+            fromReservationKg: fromReservation.toKgString(),
+            overConsumedKg: over.toKgString(),
+          },
+        },
+      ];
+    }
+    case 'CorrectReceipt': {
+      const ledger = openLedger(state);
+      const receiptId = requireId(command.data.receiptId, 'receiptId');
+      // Zero is a correction too: on second look nothing was accepted.
+      const quantity = kernel(Quantity.parse(command.data.quantityKg, 'quantityKg'));
+      const seen = Object.prototype.hasOwnProperty.call(ledger.receipts, receiptId)
+        ? ledger.receipts[receiptId]
+        : undefined;
+      if (seen === undefined)
+        throw refuse(
+          'unknown-receipt',
+          'receiptId',
+          `receipt ${receiptId} consumed nothing in this ledger: there is nothing to correct`,
+          `接收记录 ${receiptId} 未在本台账核减，无可更正`,
+          { receiptId },
+        );
+      if (seen.quantity.equals(quantity)) return [];
+      const reservation = reservationOf(ledger, seen.reservationId);
+      let fromReservation = ZERO;
+      let over = ZERO;
+      if (quantity.isGreaterThan(seen.quantity)) {
+        const more = minus(quantity, seen.quantity);
+        const held = outstanding(reservation);
+        fromReservation = more.min(held);
+        over = minus(more, fromReservation);
+        const free = available(ledger);
+        if (over.isGreaterThan(free)) throw insufficient(held.add(free), more, ledger);
+      }
+      return [
+        {
+          type: 'CapacityReceiptCorrected',
+          data: {
+            reservationId: seen.reservationId,
+            receiptId,
+            fromKg: seen.quantity.toKgString(),
+            toKg: quantity.toKgString(),
             fromReservationKg: fromReservation.toKgString(),
             overConsumedKg: over.toKgString(),
           },
@@ -399,8 +463,10 @@ function evolve(state: CapacityLedgerState, event: CapacityEvent): CapacityLedge
       };
     case 'CapacityConsumed': {
       const { reservationId, receiptId } = event.data;
-      const before = state.reservations[reservationId];
-      if (before === undefined) return state;
+      // A receipt without a reservation in this ledger opens an entry that reserved nothing.
+      const before = Object.prototype.hasOwnProperty.call(state.reservations, reservationId)
+        ? state.reservations[reservationId]
+        : { reserved: ZERO, consumed: ZERO, overConsumed: ZERO, released: null };
       const quantity = Quantity.ofKg(event.data.quantityKg);
       return {
         ...state,
@@ -413,6 +479,29 @@ function evolve(state: CapacityLedgerState, event: CapacityEvent): CapacityLedge
           },
         },
         receipts: { ...state.receipts, [receiptId]: { reservationId, quantity } },
+      };
+    }
+    case 'CapacityReceiptCorrected': {
+      const { reservationId, receiptId } = event.data;
+      const before = state.reservations[reservationId];
+      if (before === undefined) return state;
+      const from = Quantity.ofKg(event.data.fromKg);
+      const to = Quantity.ofKg(event.data.toKg);
+      // Less accepted gives back the over-consumed part first: it was the last taken from free capacity.
+      const overConsumed = to.isGreaterThan(from)
+        ? before.overConsumed.add(Quantity.ofKg(event.data.overConsumedKg))
+        : minus(before.overConsumed, minus(from, to));
+      return {
+        ...state,
+        reservations: {
+          ...state.reservations,
+          [reservationId]: {
+            ...before,
+            consumed: minus(before.consumed.add(to), from),
+            overConsumed,
+          },
+        },
+        receipts: { ...state.receipts, [receiptId]: { reservationId, quantity: to } },
       };
     }
     case 'CapacityReleased': {

@@ -66,6 +66,12 @@ export interface Receipt {
   /** The manifest number: a receipt is never consumed twice. */
   readonly receiptId: string;
   readonly acceptedKg: string;
+  /**
+   * Optional: the facility's licensed annual capacity for the category (kg). Approvals open the ledger
+   * of every year they cover; a receipt in a year no approval opened (delivered after the validity)
+   * opens it with this figure, and is refused `capacity.ledger-not-open` without it.
+   */
+  readonly licensedCapacityKg?: string;
 }
 
 /**

@@ -124,7 +124,7 @@ const refuse = (code: string, field: string | undefined, en: string, zh: string,
 
 const kernel = <T>(result: Result<T>): T => required('facility', result);
 
-function parseName(name: unknown): BilingualText {
+export function parseName(name: unknown): BilingualText {
   const n = (typeof name === 'object' && name !== null ? name : {}) as Record<string, unknown>;
   const zh = typeof n['zh'] === 'string' ? n['zh'].trim() : '';
   const en = typeof n['en'] === 'string' ? n['en'].trim() : '';
@@ -138,7 +138,7 @@ function parseName(name: unknown): BilingualText {
   return { zh, en };
 }
 
-function parseLicenceNumber(input: unknown): string {
+export function parseLicenceNumber(input: unknown): string {
   const value = typeof input === 'string' ? input.trim() : '';
   if (!value)
     throw refuse(
@@ -158,7 +158,7 @@ function parseLicenceNumber(input: unknown): string {
   return value;
 }
 
-function parseJurisdiction(input: string): string {
+export function parseJurisdiction(input: string): string {
   const code = kernel(JurisdictionCode.parse(input, 'jurisdiction'));
   // Municipal bureaus supervise by city, so a facility must be placed at least in its city.
   if (code.level === 'provincial')
@@ -172,6 +172,55 @@ function parseJurisdiction(input: string): string {
   return code.value;
 }
 
+/** A licensed category's code ('hw08' → 'HW08'). */
+export function parseCategory(input: string, field: string): string {
+  return kernel(WasteCategory.parse(input, field)).code;
+}
+
+/** A category's licensed annual capacity in tonnes, exact and more than zero, as kg ('1000.000'). */
+export function parseAnnualCapacity(input: string, category: string, field: string): string {
+  const capacity = kernel(Quantity.fromTonnes(input, field));
+  if (capacity.isZero())
+    throw refuse(
+      'capacity-not-positive',
+      field,
+      `the annual capacity of ${category} must be more than zero`,
+      `${category} 的年经营规模须大于零`,
+      { category },
+    );
+  return capacity.toKgString();
+}
+
+/** The waste codes a category is limited to: national list codes of that category, distinct, sorted. */
+export function parseWasteCodes(input: readonly string[], category: string, field: string): string[] {
+  const codes = new Set<string>();
+  input.forEach((raw, j) => {
+    const code = kernel(WasteCode.parse(raw, `${field}[${j}]`));
+    if (code.category.code !== category)
+      throw refuse(
+        'waste-code-outside-category',
+        `${field}[${j}]`,
+        `waste code ${code.value} belongs to ${code.category.code}, not ${category}`,
+        `危险废物代码 ${code.value} 属于 ${code.category.code}，不属于 ${category}`,
+        { wasteCode: code.value, category },
+      );
+    codes.add(code.value);
+  });
+  return [...codes].sort();
+}
+
+/** One licensed category at `at` (e.g. `licensed[0]`): category normalised, capacity in kg, codes sorted. */
+function parseLicensedEntry(entry: LicensedCategoryInput, at: string): LicensedCategory {
+  const category = parseCategory(entry.category, `${at}.category`);
+  const annualCapacityKg = parseAnnualCapacity(
+    entry.annualCapacityTonnes,
+    category,
+    `${at}.annualCapacityTonnes`,
+  );
+  const codes = parseWasteCodes(entry.wasteCodes ?? [], category, `${at}.wasteCodes`);
+  return { category, annualCapacityKg, ...(codes.length > 0 ? { wasteCodes: codes } : {}) };
+}
+
 function parseLicensed(input: unknown): LicensedCategory[] {
   if (!Array.isArray(input) || input.length === 0)
     throw refuse(
@@ -183,7 +232,7 @@ function parseLicensed(input: unknown): LicensedCategory[] {
   const seen = new Set<string>();
   const licensed = (input as LicensedCategoryInput[]).map((entry, i): LicensedCategory => {
     const at = `licensed[${i}]`;
-    const category = kernel(WasteCategory.parse(entry.category, `${at}.category`)).code;
+    const category = parseCategory(entry.category, `${at}.category`);
     if (seen.has(category))
       throw refuse(
         'duplicate-category',
@@ -193,33 +242,7 @@ function parseLicensed(input: unknown): LicensedCategory[] {
         { category },
       );
     seen.add(category);
-    const capacity = kernel(Quantity.fromTonnes(entry.annualCapacityTonnes, `${at}.annualCapacityTonnes`));
-    if (capacity.isZero())
-      throw refuse(
-        'capacity-not-positive',
-        `${at}.annualCapacityTonnes`,
-        `the annual capacity of ${category} must be more than zero`,
-        `${category} 的年经营规模须大于零`,
-        { category },
-      );
-    const codes = new Set<string>();
-    (entry.wasteCodes ?? []).forEach((raw, j) => {
-      const code = kernel(WasteCode.parse(raw, `${at}.wasteCodes[${j}]`));
-      if (code.category.code !== category)
-        throw refuse(
-          'waste-code-outside-category',
-          `${at}.wasteCodes[${j}]`,
-          `waste code ${code.value} belongs to ${code.category.code}, not ${category}`,
-          `危险废物代码 ${code.value} 属于 ${code.category.code}，不属于 ${category}`,
-          { wasteCode: code.value, category },
-        );
-      codes.add(code.value);
-    });
-    return {
-      category,
-      annualCapacityKg: capacity.toKgString(),
-      ...(codes.size > 0 ? { wasteCodes: [...codes].sort() } : {}),
-    };
+    return parseLicensedEntry(entry, at);
   });
   return licensed.sort((a, b) => a.category.localeCompare(b.category));
 }

@@ -53,6 +53,11 @@ const SUSPEND = `mutation($key: String!, $id: ID!, $reason: String!) {
 const REINSTATE = `mutation($key: String!, $id: ID!, $reason: String) {
   reinstateFacility(idempotencyKey: $key, facilityId: $id, reason: $reason) { id status statusReason } }`;
 
+const UPDATE = `mutation($key: String!, $id: ID!, $input: UpdateFacilityInput!, $reason: String) {
+  updateFacility(idempotencyKey: $key, facilityId: $id, input: $input, reason: $reason) { ${FIELDS} } }`;
+const REVOKE = `mutation($key: String!, $id: ID!, $reason: String!) {
+  revokeFacility(idempotencyKey: $key, facilityId: $id, reason: $reason) { id status statusReason } }`;
+
 type Facility = { id: string; status: string; statusReason: string | null } & Record<string, unknown>;
 
 describe('transfer-service: licensed facilities through GraphQL', () => {
@@ -217,5 +222,145 @@ describe('transfer-service: licensed facilities through GraphQL', () => {
     const reinstate = await post(REINSTATE, { key: 'rein-sc-by-cq', id, reason: null });
     expect(reinstate.body.errors?.[0].extensions).toMatchObject({ category: 'FORBIDDEN' });
     expect((await eventsOf(id)).map((e) => e.type)).toEqual(['FacilityRegistered']);
+  });
+
+  const register = async (
+    key: string,
+    overrides: Record<string, unknown>,
+    who: Identity = chongqingClerk,
+  ) => {
+    const { body } = await post(REGISTER, { key, input: input(overrides) }, who);
+    expect(body.errors).toBeUndefined();
+    return (body.data?.registerFacility as Facility).id;
+  };
+
+  it('updates a licence with the fields given, records what changed and answers the updated record', async () => {
+    const id = await register('reg-cq-upd', { licenceNumber: '渝危废经第5号' });
+    const renewed = await post(UPDATE, {
+      key: 'upd-cq-5',
+      id,
+      input: {
+        validTo: '2100-06-30',
+        licensed: [{ category: 'HW08', annualCapacityTonnes: '6000', wasteCodes: ['900-249-08'] }],
+      },
+      reason: '换证 / licence renewed',
+    });
+    expect(renewed.body.errors).toBeUndefined();
+    expect(renewed.body.data?.updateFacility).toMatchObject({
+      id,
+      licenceNumber: '渝危废经第5号',
+      validTo: '2100-06-30',
+      licensedCategories: ['HW08'],
+      licensed: [{ category: 'HW08', annualCapacityKg: '6000000.000', wasteCodes: ['900-249-08'] }],
+      status: 'ACTIVE',
+    });
+    const events = await eventsOf(id);
+    expect(events.map((e) => e.type)).toEqual(['FacilityRegistered', 'FacilityUpdated']);
+    expect(events[1].data).toMatchObject({
+      changed: ['licensed', 'validTo'],
+      capacityChanges: [
+        { category: 'HW08', fromKg: '5000500.000', toKg: '6000000.000' },
+        { category: 'HW49', fromKg: '2000000.000', toKg: '0.000' },
+      ],
+      reason: '换证 / licence renewed',
+    });
+    expect(events[1].metadata.actor).toMatchObject({ kind: 'user', userId: 'wang.fang', agencyId: 'cq-eeb' });
+
+    // The same key again: the same answer, nothing more stored; the licence as it stands: nothing recorded.
+    const retry = await post(UPDATE, {
+      key: 'upd-cq-5',
+      id,
+      input: {
+        validTo: '2100-06-30',
+        licensed: [{ category: 'HW08', annualCapacityTonnes: '6000', wasteCodes: ['900-249-08'] }],
+      },
+      reason: '换证 / licence renewed',
+    });
+    expect(retry.body.data?.updateFacility).toEqual(renewed.body.data?.updateFacility);
+    const same = await post(UPDATE, { key: 'upd-cq-5-again', id, input: { validTo: '2100-06-30' } });
+    expect(same.body.errors).toBeUndefined();
+    expect(await eventsOf(id)).toHaveLength(2);
+  });
+
+  it("refuses a bad update naming the field and rule, and an update out of the caller's province", async () => {
+    const id = await register('reg-cq-upd-bad', { licenceNumber: '渝危废经第6号' });
+    const badCode = await post(UPDATE, {
+      key: 'upd-bad-1',
+      id,
+      input: { operatorCreditCode: '91500000MA5U1234X' },
+    });
+    expect(badCode.body.data).toBeNull();
+    expect(badCode.body.errors?.[0].extensions).toMatchObject({
+      category: 'BUSINESS_RULE',
+      field: 'operatorCreditCode',
+      messages: { zh: expect.any(String), en: expect.any(String) },
+    });
+    const window = await post(UPDATE, { key: 'upd-bad-2', id, input: { validTo: '2020-01-01' } });
+    expect(window.body.errors?.[0].extensions).toMatchObject({
+      code: 'facility.licence-window',
+      field: 'validTo',
+    });
+    const unknown = await post(UPDATE, { key: 'upd-bad-3', id: 'no-such', input: { validTo: '2100-01-01' } });
+    expect(unknown.body.errors?.[0].extensions).toMatchObject({ code: 'facility.not-registered' });
+    // Sichuan may not touch a Chongqing licence, nor move one of its own into Chongqing.
+    const bySichuan = await post(
+      UPDATE,
+      { key: 'upd-by-sc', id, input: { validTo: '2100-01-01' } },
+      sichuanApprover,
+    );
+    expect(bySichuan.body.errors?.[0].extensions).toMatchObject({
+      category: 'FORBIDDEN',
+      rule: 'facility.manage',
+    });
+    const generatorTry = await post(
+      UPDATE,
+      { key: 'upd-by-gen', id, input: { validTo: '2100-01-01' } },
+      generator,
+    );
+    expect(generatorTry.body.errors?.[0].extensions).toMatchObject({ category: 'FORBIDDEN' });
+    expect((await eventsOf(id)).map((e) => e.type)).toEqual(['FacilityRegistered']);
+  });
+
+  it('revokes a licence for good: later changes are refused, a repeat records nothing', async () => {
+    const id = await register('reg-cq-rev', { licenceNumber: '渝危废经第7号' });
+    const noReason = await post(REVOKE, { key: 'rev-cq-7-blank', id, reason: '  ' });
+    expect(noReason.body.errors?.[0].extensions).toMatchObject({
+      code: 'facility.reason-required',
+      field: 'reason',
+    });
+    const bySichuan = await post(REVOKE, { key: 'rev-by-sc', id, reason: '越权' }, sichuanApprover);
+    expect(bySichuan.body.errors?.[0].extensions).toMatchObject({
+      category: 'FORBIDDEN',
+      rule: 'facility.manage',
+    });
+
+    const revoked = await post(REVOKE, { key: 'rev-cq-7', id, reason: '伪造台账 / falsified records' });
+    expect(revoked.body.errors).toBeUndefined();
+    expect(revoked.body.data?.revokeFacility).toEqual({
+      id,
+      status: 'REVOKED',
+      statusReason: '伪造台账 / falsified records',
+    });
+    const again = await post(REVOKE, { key: 'rev-cq-7-again', id, reason: '再次 / again' });
+    expect(again.body.data?.revokeFacility).toMatchObject({ status: 'REVOKED' });
+
+    for (const [query, variables] of [
+      [REINSTATE, { key: 'rein-after-rev', id, reason: null }],
+      [SUSPEND, { key: 'susp-after-rev', id, reason: '暂停' }],
+      [UPDATE, { key: 'upd-after-rev', id, input: { validTo: '2100-01-01' } }],
+    ] as const) {
+      const refused = await post(query, variables);
+      expect(refused.body.errors?.[0].extensions).toMatchObject({
+        code: 'facility.revoked',
+        field: 'facilityId',
+      });
+    }
+    const events = await eventsOf(id);
+    expect(events.map((e) => e.type)).toEqual(['FacilityRegistered', 'FacilityRevoked']);
+    const listed = await subgraph.post<{ facility: { status: string } }>(
+      `query($id: ID!) { facility(id: $id) { status } }`,
+      { variables: { id }, identity: generator },
+    );
+    expect(listed.body.data?.facility.status).toBe('REVOKED');
   });
 });

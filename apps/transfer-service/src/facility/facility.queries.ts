@@ -1,7 +1,7 @@
 import type { JurisdictionCode } from '@lianfang/domain-kernel';
 import type { SqlExecutor } from '@lianfang/eventsourcing';
 import { paginate, REFERENCE_DATA, type Connection, type Identity, containmentPattern } from '@lianfang/auth';
-import type { LicensedCategory } from './decider';
+import type { FacilityState, LicensedCategory } from './decider';
 import { FacilityStatusEnum, type FacilityNode } from './facility.types';
 
 interface FacilityRow extends Record<string, unknown> {
@@ -54,6 +54,33 @@ const toNode = (r: FacilityRow): FacilityNode => {
   };
 };
 
+const toState = (r: FacilityRow): FacilityState => {
+  const licensed = (
+    typeof r.capacity === 'string' ? JSON.parse(r.capacity) : r.capacity
+  ) as LicensedCategory[];
+  const status = r.status === 'suspended' || r.status === 'revoked' ? r.status : 'active';
+  return {
+    status,
+    facilityId: r.facility_id,
+    ...(r.status_reason !== null ? { reason: r.status_reason } : {}),
+    profile: {
+      ...(r.name_zh !== null && r.name_en !== null ? { name: { zh: r.name_zh, en: r.name_en } } : {}),
+      licenceNumber: r.licence_number,
+      operatorCreditCode: r.operator_credit_code,
+      jurisdiction: r.jurisdiction,
+      coordinates: { lat: r.lat, lon: r.lon },
+      // jsonb reorders keys: rebuild each entry in the decider's order.
+      licensed: licensed.map((l) => ({
+        category: l.category,
+        annualCapacityKg: l.annualCapacityKg,
+        ...(l.wasteCodes ? { wasteCodes: [...l.wasteCodes] } : {}),
+      })),
+      validFrom: r.valid_from_text,
+      validTo: r.valid_to_text,
+    },
+  };
+};
+
 /** Reads of the facility licences: reference data, every authenticated party may read them. */
 export class FacilityQueries {
   constructor(
@@ -68,6 +95,25 @@ export class FacilityQueries {
   // Dates as text: YYYY-MM-DD whatever the driver's date parsing.
   private get from() {
     return `(SELECT *, valid_from::text AS valid_from_text, valid_to::text AS valid_to_text FROM ${this.table}) f`;
+  }
+
+  /**
+   * The recorded facilities holding these licence numbers, as decider states (canonical key order, so
+   * an unchanged licence compares equal): what the licence import checks its rows against.
+   */
+  async statesByLicence(
+    licenceNumbers: readonly string[],
+  ): Promise<{ facilityId: string; licenceNumber: string; state: FacilityState }[]> {
+    if (licenceNumbers.length === 0) return [];
+    const { rows } = await this.sql.query<FacilityRow>(
+      `SELECT * FROM ${this.from} WHERE licence_number = ANY($1::text[]) ORDER BY facility_id`,
+      [licenceNumbers],
+    );
+    return rows.map((r) => ({
+      facilityId: r.facility_id,
+      licenceNumber: r.licence_number,
+      state: toState(r),
+    }));
   }
 
   async byId(id: string): Promise<FacilityNode | null> {

@@ -1,74 +1,36 @@
 import { Inject } from '@nestjs/common';
 import { Args, Context, ID, Int, Mutation, Query, ResolveReference, Resolver } from '@nestjs/graphql';
 import { JurisdictionCode } from '@lianfang/domain-kernel';
-import {
-  everyParty,
-  Allow,
-  authorize,
-  CurrentIdentity,
-  defineRule,
-  type Identity,
-  type RequestContext,
-  withinJurisdiction,
-} from '@lianfang/auth';
-import { Aggregates, type Actor, type Decider } from '@lianfang/eventsourcing';
-import { Idempotency } from '@lianfang/graph';
-import { ContractRegistry, TRANSFER_CONTRACTS } from '@lianfang/contracts';
-import { LocalDate } from '@lianfang/domain-kernel';
-import { deterministicUuid, integrationEvent } from '@lianfang/messaging';
-import { PLATFORM, type Platform } from '@lianfang/runtime';
-import {
-  facilityDecider,
-  facilityStream,
-  type FacilityCommand,
-  type FacilityEvent,
-  type FacilityProfileInput,
-  type FacilityState,
-} from './decider';
+import { Allow, CurrentIdentity, type Identity, type RequestContext } from '@lianfang/auth';
+import { Idempotency, userCommandMetadata } from '@lianfang/graph';
+import { deterministicUuid } from '@lianfang/messaging';
+import type { FacilityCommand, FacilityProfileInput, LicensedCategoryInput } from './decider';
+import { FacilityCommands } from './facility.commands';
 import { FacilityReadModel } from './facility.projection';
 import { FacilityQueries } from './facility.queries';
-import { FacilityConnection, FacilityNode, RegisterFacilityInput } from './facility.types';
+import { manageFacilities, readFacilities } from './facility.rules';
+import {
+  FacilityConnection,
+  FacilityImportReportType,
+  FacilityNode,
+  RegisterFacilityInput,
+  UpdateFacilityInput,
+  type FacilityImportOutcomeEnum,
+  type LicensedCategoryInputType,
+} from './facility.types';
+import { FacilityImport } from './import/facility-import';
+import { FacilityRevocationReleases } from './revocation/revocation.policy';
 
-/** Published licences are reference data: any authenticated party of the region may read them. */
-export const readFacilities = everyParty('facility.read', {
-  zh: '查阅设施经营许可',
-  en: 'read facility licences',
-});
-
-/** The provincial bureau that licenses a facility keeps its licence on the platform. */
-export const manageFacilities = defineRule<{ jurisdiction: string }>({
-  name: 'facility.manage',
-  description: {
-    zh: '登记、暂停或恢复危险废物经营设施',
-    en: 'register, suspend or reinstate a hazardous-waste facility',
-  },
-  agencyKinds: ['provincial-bureau'],
-  roles: ['clerk', 'approver', 'admin'],
-  // The facility lies within the caller's province (a province holds its cities and counties).
-  scope: withinJurisdiction((facility) => [facility.jurisdiction]),
-});
-
-/**
- * The facility decider with the caller's scope checked on the record itself, inside the load–decide
- * loop: the stored facility's jurisdiction for a change, the validated one for a registration.
- */
-const scopedDecider = (identity: Identity): Decider<FacilityCommand, FacilityEvent, FacilityState> => ({
-  initialState: facilityDecider.initialState,
-  evolve: facilityDecider.evolve,
-  decide(command, state) {
-    if (state.status !== 'unregistered')
-      authorize(identity, manageFacilities, { jurisdiction: state.profile.jurisdiction });
-    const events = facilityDecider.decide(command, state);
-    for (const e of events)
-      if (e.type === 'FacilityRegistered')
-        authorize(identity, manageFacilities, { jurisdiction: e.data.profile.jurisdiction });
-    return events;
-  },
-});
+export { manageFacilities, readFacilities } from './facility.rules';
 
 type CommandBody = Omit<FacilityCommand, 'metadata'>;
 
-const PUBLISHED = new ContractRegistry(TRANSFER_CONTRACTS);
+const licensedOf = (licensed: readonly LicensedCategoryInputType[]): LicensedCategoryInput[] =>
+  licensed.map((l) => ({
+    category: l.category,
+    annualCapacityTonnes: l.annualCapacityTonnes,
+    ...(l.wasteCodes ? { wasteCodes: [...l.wasteCodes] } : {}),
+  }));
 
 /** Plain data (no GraphQL input class instances): hashed for idempotency and stored in the event. */
 const profileOf = (input: RegisterFacilityInput): FacilityProfileInput => ({
@@ -77,13 +39,21 @@ const profileOf = (input: RegisterFacilityInput): FacilityProfileInput => ({
   operatorCreditCode: input.operatorCreditCode,
   jurisdiction: input.jurisdiction,
   coordinates: { lat: input.coordinates.lat, lon: input.coordinates.lon },
-  licensed: input.licensed.map((l) => ({
-    category: l.category,
-    annualCapacityTonnes: l.annualCapacityTonnes,
-    ...(l.wasteCodes ? { wasteCodes: [...l.wasteCodes] } : {}),
-  })),
+  licensed: licensedOf(input.licensed),
   validFrom: input.validFrom,
   validTo: input.validTo,
+});
+
+/** Only the fields given (null and absent both mean "unchanged"), as plain data. */
+const changesOf = (input: UpdateFacilityInput): Partial<FacilityProfileInput> => ({
+  ...(input.name ? { name: { zh: input.name.zh, en: input.name.en } } : {}),
+  ...(input.licenceNumber != null ? { licenceNumber: input.licenceNumber } : {}),
+  ...(input.operatorCreditCode != null ? { operatorCreditCode: input.operatorCreditCode } : {}),
+  ...(input.jurisdiction != null ? { jurisdiction: input.jurisdiction } : {}),
+  ...(input.coordinates ? { coordinates: { lat: input.coordinates.lat, lon: input.coordinates.lon } } : {}),
+  ...(input.licensed ? { licensed: licensedOf(input.licensed) } : {}),
+  ...(input.validFrom != null ? { validFrom: input.validFrom } : {}),
+  ...(input.validTo != null ? { validTo: input.validTo } : {}),
 });
 
 @Resolver(() => FacilityNode)
@@ -92,9 +62,10 @@ export class FacilityResolver {
   constructor(
     @Inject(FacilityQueries) private readonly queries: FacilityQueries,
     @Inject(FacilityReadModel) private readonly readModel: FacilityReadModel,
-    @Inject(Aggregates) private readonly aggregates: Aggregates,
+    @Inject(FacilityCommands) private readonly commands: FacilityCommands,
+    @Inject(FacilityImport) private readonly licenceImport: FacilityImport,
+    @Inject(FacilityRevocationReleases) private readonly revocations: FacilityRevocationReleases,
     @Inject(Idempotency) private readonly idempotency: Idempotency,
-    @Inject(PLATFORM) private readonly platform: Platform,
   ) {}
 
   @Query(() => FacilityNode, { nullable: true, description: 'One facility by id. 按标识查询设施。' })
@@ -182,6 +153,95 @@ export class FacilityResolver {
     );
   }
 
+  @Mutation(() => FacilityNode, {
+    description:
+      'Correct or renew a licence: the fields given replace the recorded ones. 变更或换发许可证：所填字段替换登记内容。',
+  })
+  @Allow(manageFacilities)
+  updateFacility(
+    @CurrentIdentity() identity: Identity,
+    @Context() context: RequestContext,
+    @Args('idempotencyKey') idempotencyKey: string,
+    @Args('facilityId', { type: () => ID }) facilityId: string,
+    @Args('input', { type: () => UpdateFacilityInput }) input: UpdateFacilityInput,
+    @Args('reason', { type: () => String, nullable: true, description: 'Why. 变更理由。' })
+    reason?: string | null,
+  ): Promise<FacilityNode> {
+    const changes = changesOf(input);
+    return this.idempotency.runIdempotent(
+      {
+        identity,
+        key: idempotencyKey,
+        operation: 'updateFacility',
+        payload: { facilityId, changes, reason: reason ?? null },
+      },
+      () =>
+        this.execute(identity, context, idempotencyKey, {
+          type: 'UpdateFacility',
+          data: { facilityId, changes, ...(reason ? { reason } : {}) },
+        }),
+    );
+  }
+
+  @Mutation(() => FacilityNode, {
+    description:
+      'Revoke a licence, for good: what approvals hold at the facility is released. 吊销许可证（不可撤回），释放批准占用的处置能力。',
+  })
+  @Allow(manageFacilities)
+  revokeFacility(
+    @CurrentIdentity() identity: Identity,
+    @Context() context: RequestContext,
+    @Args('idempotencyKey') idempotencyKey: string,
+    @Args('facilityId', { type: () => ID }) facilityId: string,
+    @Args('reason') reason: string,
+  ): Promise<FacilityNode> {
+    return this.idempotency.runIdempotent(
+      { identity, key: idempotencyKey, operation: 'revokeFacility', payload: { facilityId, reason } },
+      () =>
+        this.execute(identity, context, idempotencyKey, {
+          type: 'RevokeFacility',
+          data: { facilityId, reason },
+        }),
+    );
+  }
+
+  @Mutation(() => FacilityImportReportType, {
+    description:
+      'Import existing licences from CSV (one row per facility and category): all rows valid or nothing stored. 从 CSV 批量导入现有许可证：全部有效才导入。',
+  })
+  @Allow(manageFacilities)
+  async importFacilities(
+    @CurrentIdentity() identity: Identity,
+    @Context() context: RequestContext,
+    @Args('idempotencyKey') idempotencyKey: string,
+    @Args('csv', { description: 'The CSV text, UTF-8, header first. CSV 文本（含表头）。' }) csv: string,
+    @Args('dryRun', {
+      type: () => Boolean,
+      nullable: true,
+      description: 'Validate only, store nothing. 仅校验，不保存。',
+    })
+    dryRun?: boolean | null,
+  ): Promise<FacilityImportReportType> {
+    const run = () =>
+      this.licenceImport.run({ identity, context, idempotencyKey, csv, dryRun: dryRun === true });
+    // A dry run stores nothing, not even the idempotency record.
+    const report = await (dryRun
+      ? run()
+      : this.idempotency.runIdempotent(
+          { identity, key: idempotencyKey, operation: 'importFacilities', payload: { csv } },
+          run,
+        ));
+    return {
+      ...report,
+      problems: report.problems.map((p) => ({ ...p, message: { ...p.message } })),
+      entries: report.entries.map((e) => ({
+        ...e,
+        outcome: e.outcome as FacilityImportOutcomeEnum,
+        lines: [...e.lines],
+      })),
+    };
+  }
+
   /** `_entities`: other subgraphs hand over `{ id }`. */
   @ResolveReference()
   resolveReference(reference: { id: string }): Promise<FacilityNode | null> {
@@ -195,50 +255,20 @@ export class FacilityResolver {
     idempotencyKey: string,
     body: CommandBody,
   ): Promise<FacilityNode> {
-    const actor: Actor = {
-      kind: 'user',
-      userId: identity.subject,
-      agencyId: identity.agencyId,
-      jurisdiction: identity.jurisdiction,
-    };
     const command = {
       ...body,
-      metadata: {
-        commandId: deterministicUuid('transfer-service.facility', identity.agencyId, idempotencyKey),
-        now: new Date(),
-        actor,
-        correlationId: context.correlationId,
-      },
+      metadata: userCommandMetadata({
+        identity,
+        context,
+        scope: 'transfer-service.facility',
+        idempotencyKey,
+      }),
     } as FacilityCommand;
     const { facilityId } = command.data;
-    const result = await this.aggregates.handle({
-      decider: scopedDecider(identity),
-      streamId: facilityStream(facilityId),
-      command,
-      // Other services learn of a suspension (no new manifests to it) from the published language.
-      outbox: (events, state) =>
-        events.flatMap((event) =>
-          event.type === 'FacilitySuspended' && state.status !== 'unregistered'
-            ? [
-                integrationEvent({
-                  topic: this.platform.topic,
-                  source: 'transfer',
-                  type: 'FacilitySuspended',
-                  from: event,
-                  actor,
-                  correlationId: command.metadata.correlationId,
-                  contracts: PUBLISHED,
-                  data: {
-                    facilityId,
-                    jurisdiction: state.profile.jurisdiction,
-                    reason: event.data.reason,
-                    fromDate: LocalDate.ofInstant(event.metadata.occurredAt).toString(),
-                  },
-                }),
-              ]
-            : [],
-        ),
-    });
+    const result = await this.commands.handle(command, identity);
+    // The releases are persisted work of their own policy; this only saves it a polling interval.
+    if (result.events.some((e) => e.type === 'FacilityRevoked'))
+      this.revocations.afterRevocation(result.lastLogPosition);
     await this.readModel.waitFor(result.lastLogPosition);
     const facility = await this.queries.byId(facilityId);
     if (!facility)

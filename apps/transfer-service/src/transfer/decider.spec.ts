@@ -204,6 +204,37 @@ describe('transfer application: submission (Art 22)', () => {
       });
   });
 
+  it('carries where the generator and the receiver sit, and who runs the facility, for visibility', () => {
+    const sited = submit({
+      generator: { agencyId: 'gen-1', creditCode, jurisdiction: '510100' },
+      receiver: {
+        facilityId: 'fac-cq-1',
+        licenceValidUntil: '2028-06-30',
+        jurisdiction: '500112',
+        operatorAgencyId: ' cq-op-1 ',
+      },
+    });
+    given(decider)
+      .when(sited)
+      .thenState((s) => {
+        expect(s.application?.generator).toEqual({ agencyId: 'gen-1', creditCode, jurisdiction: '510100' });
+        expect(s.application?.receiver).toEqual({
+          facilityId: 'fac-cq-1',
+          licenceValidUntil: '2028-06-30',
+          jurisdiction: '500112',
+          operatorAgencyId: 'cq-op-1',
+        });
+      });
+    given(decider)
+      .when(submit({ generator: { agencyId: 'gen-1', creditCode, jurisdiction: '51010' } }))
+      .thenThrows({ code: 'transfer.invalid-jurisdiction', field: 'generator.jurisdiction' });
+    given(decider)
+      .when(
+        submit({ receiver: { facilityId: 'fac-cq-1', licenceValidUntil: '2028-06-30', jurisdiction: 'x' } }),
+      )
+      .thenThrows({ code: 'transfer.invalid-jurisdiction', field: 'receiver.jurisdiction' });
+  });
+
   it('is submitted once', () => {
     given(decider, submitted)
       .when(submit())
@@ -868,6 +899,30 @@ describe('whitelist path', () => {
       });
   });
 
+  it('keeps the agreement of the entry, and the notified departments once approved', () => {
+    const [sub] = decider.decide(
+      submit({
+        path: 'whitelist',
+        whitelist: { entryId: 'wl-2026-sc-cq-07', remainingTonnes: '100', agreementId: 'ag-chengyu-2026' },
+      }),
+      decider.initialState(),
+    );
+    expect(sub.data).toMatchObject({
+      whitelist: { entryId: 'wl-2026-sc-cq-07', agreementId: 'ag-chengyu-2026', withinEntry: true },
+    });
+    const acc = decider.decide(accept(), decider.evolve(decider.initialState(), sub));
+    given(decider, sub, ...acc)
+      .when(approve(morning('2026-10-09')))
+      .thenState((s) => {
+        expect(s.whitelist?.agreementId).toBe('ag-chengyu-2026');
+        expect(s.notified).toEqual([
+          { jurisdiction: SICHUAN, department: 'transport' },
+          { jurisdiction: CHONGQING, department: 'environment' },
+          { jurisdiction: CHONGQING, department: 'transport' },
+        ]);
+      });
+  });
+
   it('beyond the entry (one gram over) the letter is required again', () => {
     const [sub] = decider.decide(whitelisted('15.000499'), decider.initialState());
     expect(sub.data).toMatchObject({
@@ -967,6 +1022,21 @@ describe('filing path (general industrial, construction, municipal waste)', () =
     given(decider, filed)
       .when(cmd('AcceptApplication', { transferId: 'f-1' }, sichuanBureau, morning('2026-09-30')))
       .thenThrows('transfer.not-submitted');
+  });
+
+  it('records the facility’s site when known, and who was told', () => {
+    given(decider)
+      .when(
+        filing({ receiver: { facilityId: 'fac-hz-3', jurisdiction: '441302', operatorAgencyId: 'hz-op' } }),
+      )
+      .thenState((s) => {
+        expect(s.filing?.receiver).toEqual({
+          facilityId: 'fac-hz-3',
+          jurisdiction: '441302',
+          operatorAgencyId: 'hz-op',
+        });
+        expect(s.notified).toEqual([{ jurisdiction: '441300', department: 'environment' }]);
+      });
   });
 
   it('a municipality directly under the central government is its own city', () => {

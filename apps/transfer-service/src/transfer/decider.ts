@@ -69,9 +69,22 @@ export interface Attachment {
 export interface Generator {
   readonly agencyId: string;
   readonly creditCode: string;
+  /**
+   * Where the generator sits (GB/T 2260, from the agency directory): the municipal bureau of that city
+   * supervises the transfer and sees it. Optional: older events and callers without a directory lack it.
+   */
+  readonly jurisdiction?: string;
 }
 
-export interface Receiver {
+/** Where the receiving facility sits and who runs it, as the facility register and directory know it. */
+export interface ReceiverSite {
+  /** The facility's city or county (GB/T 2260): that city's bureau sees the transfer. */
+  readonly jurisdiction?: string;
+  /** The agency operating the facility (directory id): a party to the transfer. */
+  readonly operatorAgencyId?: string;
+}
+
+export interface Receiver extends ReceiverSite {
   readonly facilityId: string;
   /** Last day (inclusive) of the receiver's hazardous waste operating licence. */
   readonly licenceValidUntil: string;
@@ -124,6 +137,8 @@ export interface Notification {
 
 export interface WhitelistUse {
   readonly entryId: string;
+  /** The adopted agreement holding the entry (published with the approval). */
+  readonly agreementId?: string;
   readonly remainingKg: string;
   /** The whole request fits in the entry's remaining tonnes: approved directly, no letter. */
   readonly withinEntry: boolean;
@@ -145,7 +160,11 @@ export interface SubmitApplicationData {
   /** 'filing' is refused here: a filing is SubmitFiling (it has no approval to ask for). */
   readonly path: TransferPath;
   /** Required on the whitelist path: the agreed entry and what is left of it this year, in tonnes. */
-  readonly whitelist?: { readonly entryId: string; readonly remainingTonnes: string };
+  readonly whitelist?: {
+    readonly entryId: string;
+    readonly remainingTonnes: string;
+    readonly agreementId?: string;
+  };
 }
 
 export interface SubmitFilingData {
@@ -154,7 +173,7 @@ export interface SubmitFilingData {
   readonly exportingJurisdiction: string;
   /** The receiving facility's city (or a municipality directly under the central government). */
   readonly receivingCity: string;
-  readonly receiver: { readonly facilityId: string };
+  readonly receiver: { readonly facilityId: string } & ReceiverSite;
   readonly lines: readonly FilingLine[];
   readonly window: RequestedWindow;
   readonly attachments: readonly Attachment[];
@@ -204,7 +223,7 @@ export interface FilingFacts {
   readonly generator: Generator;
   readonly exportingJurisdiction: string;
   readonly receivingCity: string;
-  readonly receiver: { readonly facilityId: string };
+  readonly receiver: { readonly facilityId: string } & ReceiverSite;
   readonly lines: readonly FilingLine[];
   readonly totalKg: string;
   readonly window: RequestedWindow;
@@ -341,6 +360,8 @@ export interface TransferState {
   readonly acceptedOn?: string;
   readonly reply?: { readonly consent: boolean; readonly reasons: readonly string[] };
   readonly approval?: Approval;
+  /** Who was told of the approval (Art 26) or of the filing. */
+  readonly notified?: readonly Notification[];
   /** Deadlines of the steps open now (closed steps drop out). */
   readonly dueDates: Partial<Record<TransferStep, Deadline>>;
   /** Open steps whose deadline passed (recorded by TransferDeadlineMissed). */
@@ -417,7 +438,22 @@ function generatorOf(g: Generator | undefined): Generator {
     CreditCode.parse(g?.creditCode ?? '', 'generator.creditCode'),
     'invalid-credit-code',
   );
-  return { agencyId, creditCode: creditCode.value };
+  const jurisdiction = g?.jurisdiction
+    ? parsed(JurisdictionCode.parse(g.jurisdiction, 'generator.jurisdiction'), 'invalid-jurisdiction').value
+    : undefined;
+  return { agencyId, creditCode: creditCode.value, ...(jurisdiction ? { jurisdiction } : {}) };
+}
+
+/** The receiver's site facts when given: a valid place code and a non-blank operator id. */
+function siteOf(r: ReceiverSite | undefined): ReceiverSite {
+  const jurisdiction = r?.jurisdiction
+    ? parsed(JurisdictionCode.parse(r.jurisdiction, 'receiver.jurisdiction'), 'invalid-jurisdiction').value
+    : undefined;
+  const operatorAgencyId = r?.operatorAgencyId?.trim();
+  return {
+    ...(jurisdiction ? { jurisdiction } : {}),
+    ...(operatorAgencyId ? { operatorAgencyId } : {}),
+  };
 }
 
 function windowOf(w: RequestedWindow | undefined, today: LocalDate): { from: LocalDate; to: LocalDate } {
@@ -778,9 +814,11 @@ export function transferDecider(options: TransferDeciderOptions) {
             Quantity.fromTonnes(d.whitelist.remainingTonnes, 'whitelist.remainingTonnes'),
             'invalid-quantity',
           );
+          const agreementId = d.whitelist.agreementId?.trim();
           // Beyond the whitelisted amount the letter is needed again.
           whitelist = {
             entryId,
+            ...(agreementId ? { agreementId } : {}),
             remainingKg: remaining.toKgString(),
             withinEntry: !total.isGreaterThan(remaining),
           };
@@ -809,7 +847,7 @@ export function transferDecider(options: TransferDeciderOptions) {
                 generator,
                 exportingJurisdiction: exporting.value,
                 receivingJurisdiction: receiving.value,
-                receiver: { facilityId, licenceValidUntil: licenceEnd.toString() },
+                receiver: { facilityId, licenceValidUntil: licenceEnd.toString(), ...siteOf(d.receiver) },
                 lines,
                 totalKg: total.toKgString(),
                 method,
@@ -870,7 +908,7 @@ export function transferDecider(options: TransferDeciderOptions) {
                 generator,
                 exportingJurisdiction: exporting.value,
                 receivingCity: city.cityCode.value,
-                receiver: { facilityId },
+                receiver: { facilityId, ...siteOf(d.receiver) },
                 lines,
                 totalKg: total.toKgString(),
                 window: { from: window.from.toString(), to: window.to.toString() },
@@ -1277,6 +1315,7 @@ function evolve(state: TransferState, event: TransferEvent): TransferState {
         status: 'filed',
         transferId: event.data.transferId,
         filing: event.data.filing,
+        notified: event.data.notified,
         dueDates: {},
         overdue: [],
       };
@@ -1305,7 +1344,14 @@ function evolve(state: TransferState, event: TransferEvent): TransferState {
         overdue: [],
       };
     case 'TransferApproved':
-      return { ...state, status: 'approved', approval: event.data.approval, dueDates: {}, overdue: [] };
+      return {
+        ...state,
+        status: 'approved',
+        approval: event.data.approval,
+        notified: event.data.notified,
+        dueDates: {},
+        overdue: [],
+      };
     case 'TransferWithdrawn':
       return { ...state, status: 'withdrawn', dueDates: {}, overdue: [] };
     case 'TransferDeadlineMissed':

@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
+import { WorklistReadModel } from './worklist.projection';
+import { WorklistResolver } from './worklist.resolver';
 
-/** What waits on each agency: Agency.transferWorklist. */
-@Module({ providers: [], exports: [] })
+/**
+ * What waits on each agency: Agency.transferWorklist. Its own projection over transfer, manifest,
+ * agreement and facility events; it imports no other mechanism.
+ */
+@Module({ providers: [WorklistReadModel, WorklistResolver], exports: [WorklistReadModel] })
 export class WorklistModule {}

@@ -1,5 +1,5 @@
 import type { Actor } from '../store/actor';
-import type { RecordedEvent } from '../store/events';
+import type { LogPosition, RecordedEvent } from '../store/events';
 import { decodeJson } from '../store/json-codec';
 import type { UpcasterChain } from '../store/upcasting';
 
@@ -79,17 +79,28 @@ function decodeData(text: string): unknown {
   return text.indexOf('$') < 0 ? JSON.parse(text) : decodeJson(text);
 }
 
+/** A result row (array mode) holding a record (EVENT_RECORD). */
+export type EventRecordRow = readonly unknown[];
+
 /** Turns records (EVENT_RECORD) into recorded events, upcast. One per store: it caches type names. */
 export class EventRecordDecoder {
   private readonly types = new Map<string, string>();
 
   constructor(private readonly upcasters: UpcasterChain) {}
 
+  /** The log position of a record, without decoding the rest (where the next batch starts). */
+  logPosition(row: EventRecordRow, column = 0): LogPosition {
+    const r = row[column];
+    if (typeof r !== 'string') throw new Error(`Malformed event record: ${String(r)}`);
+    const p0 = field(r, 0);
+    return { commit: BigInt(r.slice(p0 + 1, field(r, p0 + 1))), position: BigInt(r.slice(0, p0)) };
+  }
+
   /**
    * The events of `rows[i][column]`, in order. Consecutive events of one transaction (one append)
    * share their metadata text and transaction id, and usually their stream: each is parsed once.
    */
-  decode(rows: readonly (readonly unknown[])[], column = 0): RecordedEvent[] {
+  decode(rows: readonly EventRecordRow[], column = 0): RecordedEvent[] {
     const out: RecordedEvent[] = new Array(rows.length);
     let meta: ParsedMetadata | undefined;
     let commitText = '';

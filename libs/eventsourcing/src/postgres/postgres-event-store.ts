@@ -22,9 +22,14 @@ import type {
   TailAllOptions,
 } from '../store/event-store';
 import { formatLogPosition, LOG_START, type LogPosition, type RecordedEvent } from '../store/events';
-import { encodeJson, toPublishedJson } from '../store/json-codec';
+import { asciiJson, encodeJson, toPublishedJson } from '../store/json-codec';
 import { UpcasterChain, type SchemaVersions, type Upcaster } from '../store/upcasting';
-import { EVENT_RECORD, EventRecordDecoder, type StoredMetadata } from './event-records';
+import {
+  EVENT_RECORD,
+  EventRecordDecoder,
+  type EventRecordRow,
+  type StoredMetadata,
+} from './event-records';
 import { eventsChannel, migrateEventStore, outboxChannel, type MigrationReport } from './migrations';
 
 /**
@@ -214,8 +219,8 @@ class SqlEventStoreImpl implements SqlEventStore {
   private closed = false;
   private readonly closing = new AbortController();
 
-  /** readAll batches fetched ahead, by position and size (see readAhead). */
-  private readonly readAheads = new Map<string, Promise<ReadAllResult>>();
+  /** readAll batches fetched ahead (records, not decoded yet), by position and size (see readAhead). */
+  private readonly readAheads = new Map<string, Promise<readonly EventRecordRow[]>>();
 
   /** Tailing readers of this store, woken on local appends and on notifications. */
   private readonly wakers = new Set<Waker>();
@@ -344,7 +349,7 @@ class SqlEventStoreImpl implements SqlEventStore {
         evIds.push(eventId);
         evTypes.push(e.type);
         evVersions.push(schemaVersion);
-        evData.push(encodeJson(e.data));
+        evData.push(asciiJson(encodeJson(e.data)));
         events.push({ streamIndex: i, offset, eventId, type: e.type, schemaVersion, data: e.data });
       });
     });
@@ -357,7 +362,7 @@ class SqlEventStoreImpl implements SqlEventStore {
       occurredAt: context.occurredAt.toISOString(),
     };
     const outbox = request.outbox ?? [];
-    const metadataJson = JSON.stringify(metadata);
+    const metadataJson = asciiJson(JSON.stringify(metadata));
 
     if (streams.length === 1 && events.length > 0) {
       // One stream with events (most appends): the single-statement form, no function call.
@@ -673,37 +678,39 @@ class SqlEventStoreImpl implements SqlEventStore {
   }
 
   /**
-   * readAllBatch with one batch of read-ahead: after a FULL batch, the next one is fetched at once, so
-   * the database produces batch n+1 while the caller works through batch n (catch-up, rebuilds). Only a
-   * full read-ahead batch is ever served: it is exactly what a fresh read would return (later commits
-   * all sort after the horizon it was read under), while a short one may be stale, and is read again.
+   * One batch of read-ahead: as soon as a FULL batch's records arrive, before they are decoded, the next
+   * batch's query is sent, so the database produces batch n+1 while this process decodes batch n (and
+   * the caller works through it): catch-up, rebuilds. Only a full read-ahead batch is ever served: it is
+   * exactly what a fresh read would return (later commits all sort after the horizon it was read
+   * under), while a short one may be stale, and is read again. What waits is the records (one text per
+   * event), decoded when asked for: a read-ahead nobody asks for costs no decoding.
    */
   private async readAhead(after: LogPosition, maxCount: number): Promise<ReadAllResult> {
     const key = `${formatLogPosition(after)}/${maxCount}`;
     const ahead = this.readAheads.get(key);
     this.readAheads.delete(key);
-    let result = ahead ? await ahead.catch(() => undefined) : undefined;
-    if (!result || result.events.length < maxCount) result = await this.readAllBatch(after, maxCount);
-    if (maxCount > 0 && result.events.length === maxCount && !this.closed) {
-      const next = this.readAllBatch(result.next, maxCount);
+    let rows = ahead ? await ahead.catch(() => undefined) : undefined;
+    if (!rows || rows.length < maxCount) rows = await this.readAllRecords(after, maxCount);
+    if (maxCount > 0 && rows.length === maxCount && !this.closed) {
+      const from = this.records.logPosition(rows[rows.length - 1]);
+      const next = this.readAllRecords(from, maxCount);
       next.catch(() => undefined); // unhandled if never asked for
-      this.readAheads.set(`${formatLogPosition(result.next)}/${maxCount}`, next);
+      this.readAheads.set(`${formatLogPosition(from)}/${maxCount}`, next);
       // A few readers at most (projections); drop the oldest beyond that.
       if (this.readAheads.size > 4) this.readAheads.delete(this.readAheads.keys().next().value as string);
     }
-    return result;
+    const events = this.records.decode(rows);
+    return { events, next: events.length > 0 ? events[events.length - 1].logPosition : after };
   }
 
-  private async readAllBatch(after: LogPosition, maxCount: number): Promise<ReadAllResult> {
-    const rows = (
-      await this.client.query<[string]>(
+  private async readAllRecords(after: LogPosition, maxCount: number): Promise<readonly EventRecordRow[]> {
+    return (
+      await this.client.query<EventRecordRow>(
         this.sql.readAll,
         [after.commit.toString(), after.position.toString(), maxCount],
         { ...ROWS, name: this.sql.names.readAll },
       )
     ).rows;
-    const events = this.records.decode(rows);
-    return { events, next: events.length > 0 ? events[events.length - 1].logPosition : after };
   }
 
   async *tailAll(options: TailAllOptions = {}): AsyncIterable<RecordedEvent> {

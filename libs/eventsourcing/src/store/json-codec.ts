@@ -117,3 +117,23 @@ export function toPublishedJson(value: unknown): string {
   if (text === undefined) throw new TypeError('Outbox payload must be JSON-serialisable (got undefined)');
   return text;
 }
+
+const NON_ASCII = /[\u0080-\uffff]/;
+const NON_ASCII_ALL = /[\u0080-\uffff]/g;
+
+function unicodeEscape(char: string): string {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * The same JSON with every non-ASCII character written as a `\uXXXX` escape (one per UTF-16 unit, so
+ * a pair for characters beyond the BMP): the same value for every JSON reader, PostgreSQL's included
+ * (`->>` gives the characters back in a UTF-8 database). The event store stores event data and metadata
+ * this way because reading is where it spends its time: ASCII-only text is decoded from UTF-8 several
+ * times faster, and becomes one-byte strings in V8, half the memory of the two-byte strings any CJK
+ * character turns a whole record into. It costs 3 more bytes per such character stored. Non-ASCII
+ * characters only ever occur inside JSON strings, where escapes mean the same.
+ */
+export function asciiJson(json: string): string {
+  return NON_ASCII.test(json) ? json.replace(NON_ASCII_ALL, unicodeEscape) : json;
+}
