@@ -12,6 +12,8 @@ export interface DeploymentSecrets {
   readonly GATEWAY_SIGNING_KEY: string;
   readonly GATEWAY_PUBLIC_KEY: string;
   readonly POSTGRES_PASSWORD: string;
+  /** Wraps the per-person keys of personal data: 32 random bytes, base64. */
+  readonly PERSONAL_DATA_MASTER_KEY: string;
 }
 
 export async function generateDeploymentSecrets(): Promise<DeploymentSecrets> {
@@ -21,6 +23,7 @@ export async function generateDeploymentSecrets(): Promise<DeploymentSecrets> {
     GATEWAY_PUBLIC_KEY: oneLine(await exportSPKI(publicKey)),
     // hex: safe inside DATABASE_URL without percent-encoding
     POSTGRES_PASSWORD: randomBytes(24).toString('hex'),
+    PERSONAL_DATA_MASTER_KEY: randomBytes(32).toString('base64'),
   };
 }
 
@@ -37,6 +40,8 @@ export function envFileText(secrets: DeploymentSecrets): string {
     `GATEWAY_SIGNING_KEY='${secrets.GATEWAY_SIGNING_KEY}'`,
     `GATEWAY_PUBLIC_KEY='${secrets.GATEWAY_PUBLIC_KEY}'`,
     `POSTGRES_PASSWORD=${secrets.POSTGRES_PASSWORD}`,
+    '# Wraps the keys of personal data (drivers, contacts); losing it makes that data unreadable. 个人信息主密钥。',
+    `PERSONAL_DATA_MASTER_KEY=${secrets.PERSONAL_DATA_MASTER_KEY}`,
     '# Your identity provider / 身份提供方: the iss of user tokens and where it publishes its keys.',
     'AUTH_ISSUER=',
     'AUTH_JWKS_URL=',

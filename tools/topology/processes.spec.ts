@@ -44,6 +44,7 @@ function validEnvironment(app: AppName): Env {
     GATEWAY_SIGNING_KEY: 'unused: set per test',
     GATEWAY_PUBLIC_KEY: 'unused: set per test',
     POSTGRES_PASSWORD: 'unused',
+    PERSONAL_DATA_MASTER_KEY: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
     AUTH_ISSUER: 'https://sso.example.gov.cn/realms/lianfang',
     AUTH_JWKS_URL: 'https://sso.example.gov.cn/realms/lianfang/certs',
   };

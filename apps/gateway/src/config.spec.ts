@@ -37,7 +37,7 @@ describe('gateway configuration', () => {
       SUBGRAPH_TIMEOUT_MS: 30_000,
       MAX_QUERY_DEPTH: 10,
       MAX_QUERY_COMPLEXITY: 1000,
-      MAX_REQUEST_BYTES: 1024 * 1024,
+      MAX_REQUEST_BYTES: 8 * 1024 * 1024,
       RATE_LIMIT_PER_MINUTE: 600,
     });
   });

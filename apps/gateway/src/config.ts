@@ -161,7 +161,7 @@ export const gatewayConfigSchema = defineConfig({
       'highest estimated cost of an operation: 1 per field, list fields multiply their children by first/last/limit',
   }),
   MAX_REQUEST_BYTES: bytes({
-    default: '1mb',
+    default: '8mb',
     min: 1024,
     // The body is held in memory while it is parsed.
     max: 100 * 1024 * 1024,

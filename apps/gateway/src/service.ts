@@ -7,4 +7,6 @@ export const service: ServiceDefinition<GatewayConfig> = {
   defaultPort: 4000,
   config: gatewayConfigSchema,
   module: (config) => AppModule.register(config),
+  // http-edge.ts: its own limit (MAX_REQUEST_BYTES) and GraphQL-shaped 413.
+  parsesOwnBody: true,
 };

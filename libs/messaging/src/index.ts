@@ -3,6 +3,7 @@ export * from './transport/trace-context';
 export * from './transport/message-trace';
 export * from './system/system-commands';
 export * from './timers/timers';
+export * from './timers/schedule';
 export {
   startConsumer,
   type Consumer,

@@ -74,6 +74,23 @@ export function serviceConfigSchema(service: { name: string; defaultPort: number
       default: 'config/directory/demo-region.json',
       description: "the deployment's agency directory (regions, jurisdictions, agencies)",
     }),
+    MAX_REQUEST_BYTES: variable.int({
+      default: String(8 * 1024 * 1024),
+      min: 1024,
+      // The body is held in memory while it is parsed.
+      max: 100 * 1024 * 1024,
+      description:
+        "largest JSON request body in bytes (attachments travel base64 in GraphQL); keep the gateway's at least as large",
+    }),
+    PERSONAL_DATA_MASTER_KEY: variable.string({
+      required: isProduction,
+      secret: true,
+      // 32 random bytes in base64 (`openssl rand -base64 32`).
+      pattern: /^[A-Za-z0-9+/]{43}=$/,
+      rule: 'base64-32-bytes',
+      description:
+        'wraps the per-person keys of personal data (drivers, contacts); 32 random bytes in base64 (openssl rand -base64 32). Outside production a public development key stands in',
+    }),
   });
 }
 

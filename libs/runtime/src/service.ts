@@ -1,5 +1,6 @@
 import { type DynamicModule, type INestApplication, Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Transport } from '@lianfang/messaging';
 import { ConfigurationError, type ConfigSchema, type ConfigVariables, type Env } from './config';
 import { ServiceLogger } from './observability/logger';
@@ -22,6 +23,11 @@ export interface ServiceDefinition<C = unknown> {
   readonly config: ConfigSchema<ConfigVariables>;
   /** The root module for a validated configuration. */
   module(config: C, shared: SharedResources): DynamicModule;
+  /**
+   * The app installs its own JSON body parser (the gateway: its limit and GraphQL-shaped 413). Otherwise
+   * JSON bodies are accepted up to the configuration's MAX_REQUEST_BYTES (Nest's default is 100 kb).
+   */
+  readonly parsesOwnBody?: boolean;
 }
 
 export interface RunningService {
@@ -56,6 +62,10 @@ export async function startService<C>(
     bufferLogs: true,
   });
   useServiceLogger(app, options.logLevels);
+  const bodyLimit = (config as { MAX_REQUEST_BYTES?: number }).MAX_REQUEST_BYTES;
+  // Registered before Nest's own parser, which then stands aside (it skips a parser already installed).
+  if (!def.parsesOwnBody && bodyLimit !== undefined)
+    (app as NestExpressApplication).useBodyParser('json', { limit: bodyLimit });
   // No enableShutdownHooks: runService and the embedded platform handle the signals and close the app once.
   const host = options.host ?? config.HOST ?? '127.0.0.1';
   const port = options.port ?? config.PORT ?? def.defaultPort;

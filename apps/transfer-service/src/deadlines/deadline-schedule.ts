@@ -15,7 +15,7 @@ import { LocalDate } from '@lianfang/domain-kernel';
 import type { RecordedEvent } from '@lianfang/eventsourcing';
 import type { ManifestEvent } from '../manifest/decider';
 import type { Deadline, TransferEvent, TransferStep } from '../transfer/decider';
-import { defineTimerSchedule, type TimerPlan } from './timer-schedule';
+import { defineTimerSchedule, type TimerPlan } from '@lianfang/messaging';
 
 /** The handlers, and the system actors of the commands they issue. */
 export const DEADLINE_TARGETS = Object.freeze({

@@ -11,9 +11,11 @@ import {
   deterministicUuid,
   migrateTimers,
   timerCommandMetadata,
+  timerHandlers,
   TimerRunner,
   type TickResult,
   type Timer,
+  type TimerHandler,
 } from '@lianfang/messaging';
 import { PLATFORM, ServiceMetrics, ServiceProjection, type Platform } from '@lianfang/runtime';
 import { Counter } from 'prom-client';
@@ -29,7 +31,6 @@ import {
   type ManifestTimerPayload,
   type TransferStepPayload,
 } from './deadline-schedule';
-import { timerHandlers, type TimerHandler } from './timer-schedule';
 
 /** How often the runner looks for due timers, in real milliseconds. */
 export const DEADLINE_POLL_INTERVAL_MS = 'transfer-service.DEADLINE_POLL_INTERVAL_MS';

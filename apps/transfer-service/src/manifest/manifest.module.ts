@@ -8,7 +8,7 @@ import { ManifestReadModel } from './manifest.projection';
 import { ManifestQueries } from './manifest.queries';
 import { ManifestResolver } from './manifest.resolver';
 
-/** Drivers' keys live beside the events, in the service's schema; the master key comes from the environment. */
+/** Drivers' keys live beside the events, in the service's schema; the master key from the service's configuration. */
 const personalDataProvider = {
   provide: MANIFEST_PERSONAL_DATA,
   inject: [PLATFORM],
@@ -17,7 +17,10 @@ const personalDataProvider = {
     const mode =
       p.config.EVENT_STORE === 'pglite' ? 'embedded' : p.config.NODE_ENV === 'production' ? 'server' : 'dev';
     const keys = await SubjectKeyStore.open(p.sql, {
-      masterKey: masterKeyFromEnv(process.env, { mode }),
+      masterKey: masterKeyFromEnv(
+        { PERSONAL_DATA_MASTER_KEY: p.config.PERSONAL_DATA_MASTER_KEY },
+        { mode },
+      ),
       schema: p.schema,
     });
     return new PersonalDataCodec(keys);

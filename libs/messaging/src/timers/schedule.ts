@@ -3,9 +3,6 @@
  * `@lianfang/messaging` (`<schema>.timers`), so a timer is stored exactly once with the event that opened
  * it: the timer rows and the projection's checkpoint commit in one transaction.
  *
- * Generic (nothing here knows transfers): it belongs beside the timers in libs/messaging/src/timers and
- * lives here only until it is moved there (libs/eventsourcing cannot host it: messaging depends on it).
- *
  * A plan names LOGICAL timers (`transfer-42:reply`). Scheduling one again MOVES it: the pending
  * generation is cancelled and a new one is stored under a key derived from the logical id and the
  * event that scheduled it, so each generation has its own id and command id, and a replay of the log
@@ -27,7 +24,7 @@ import {
   timerId as timerIdOfKey,
   type FireContext,
   type Timer,
-} from '@lianfang/messaging';
+} from './timers';
 
 /** One timer to (re)schedule: `timerId` is logical; `target` names the handler that fires it. */
 export interface TimerToSchedule {

@@ -25,9 +25,9 @@ import {
   TimerRunner,
   type Timer,
   type TimerRunnerOptions,
-} from '@lianfang/messaging';
+} from './timers';
 import { describeWithPostgres, useTestDatabase } from '@lianfang/testing';
-import { defineTimerSchedule, timerHandlers, type TimerHandler } from './timer-schedule';
+import { defineTimerSchedule, timerHandlers, type TimerHandler } from './schedule';
 
 // A tiny domain: a task with a deadline that can be opened, moved and closed, and is flagged when late.
 type TaskEvent =
