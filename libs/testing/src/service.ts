@@ -1,20 +1,91 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { InjectionToken, LogLevel } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import {
+  ServiceLogger,
   startService,
   type RunningService,
   type ServiceDefinition,
   type StartOptions,
 } from '@lianfang/runtime';
 
+/** A provider of the app replaced by a test: an injected CLOCK, a calendar, a short poll interval. */
+export interface ProviderOverride {
+  readonly provide: InjectionToken;
+  readonly useValue: unknown;
+}
+
+/** The overrides, or a function giving them when the suite starts (values made in an earlier beforeAll). */
+export type ProviderOverrides = readonly ProviderOverride[] | (() => readonly ProviderOverride[]);
+
+export interface RunningServiceOptions {
+  env?: Record<string, string>;
+  shared?: StartOptions['shared'];
+  /** Providers replaced before the app starts (no Test.createTestingModule in the spec). */
+  overrides?: ProviderOverrides;
+}
+
+/**
+ * `startService` with providers replaced: the same configuration, module, logger and listening, built
+ * through Nest's testing module (the only way Nest replaces a provider anywhere in the module tree).
+ */
+export async function startServiceWithOverrides<C>(
+  def: ServiceDefinition<C>,
+  options: StartOptions & { readonly overrides: readonly ProviderOverride[] },
+): Promise<RunningService> {
+  const config = def.config.load(options.env ?? process.env, def.name) as C & {
+    HOST?: string;
+    PORT?: number;
+  };
+  let builder = Test.createTestingModule({ imports: [def.module(config, options.shared ?? {})] });
+  for (const { provide, useValue } of options.overrides)
+    builder = builder.overrideProvider(provide).useValue(useValue);
+  const moduleRef = await builder.compile();
+  const app = moduleRef.createNestApplication({
+    logger: options.logLevels ?? ['error', 'warn', 'log'],
+    abortOnError: false,
+    bufferLogs: true,
+  });
+  useServiceLogger(app, options.logLevels);
+  const host = options.host ?? config.HOST ?? '127.0.0.1';
+  const port = options.port ?? config.PORT ?? def.defaultPort;
+  try {
+    await app.listen(port, host);
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    throw e;
+  }
+  const bound = (app.getHttpServer().address() as { port: number }).port;
+  return { name: def.name, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${bound}`, app };
+}
+
+/** As startService does: the app's JSON logger once it exists, Nest's console logger otherwise. */
+function useServiceLogger(app: RunningService['app'], levels: LogLevel[] | undefined): void {
+  let logger: ServiceLogger | undefined;
+  try {
+    logger = app.get(ServiceLogger, { strict: false });
+  } catch {
+    logger = undefined;
+  }
+  if (!logger) {
+    app.flushLogs();
+    return;
+  }
+  if (levels) logger.setLogLevels(levels);
+  app.useLogger(logger);
+}
+
 /**
  * Boots an app on a free port for the enclosing describe block, on its embedded defaults unless `env`
  * says otherwise, with a private DATA_DIR (never the repository's ./data) removed afterwards.
+ * `overrides` replace providers before the app starts, e.g.
+ * `overrides: [{ provide: CLOCK, useValue: () => clock.now }, { provide: WORKING_DAY_CALENDAR, useValue: calendar }]`.
  */
 export function useRunningService<C>(
   def: ServiceDefinition<C>,
-  options: { env?: Record<string, string>; shared?: StartOptions['shared'] } = {},
+  options: RunningServiceOptions = {},
 ): () => RunningService & { dataDir: string } {
   let running: (RunningService & { dataDir: string }) | undefined;
   let dataDir: string | undefined;
@@ -27,12 +98,18 @@ export function useRunningService<C>(
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
       ...options.env,
     };
-    const app = await startService(def, {
+    const start: StartOptions = {
       env,
       port: 0,
       logLevels: ['error', 'warn'],
       ...(options.shared ? { shared: options.shared } : {}),
-    });
+    };
+    const overrides =
+      typeof options.overrides === 'function' ? options.overrides() : (options.overrides ?? []);
+    const app =
+      overrides.length > 0
+        ? await startServiceWithOverrides(def, { ...start, overrides })
+        : await startService(def, start);
     running = { ...app, dataDir };
   });
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { createIdentitySigner, IDENTITY_HEADER, type Identity } from '@lianfang/
 import { normalizeSdl } from '@lianfang/graph';
 import type { RunningService, ServiceDefinition } from '@lianfang/runtime';
 import { exportSPKI, generateKeyPair, type KeyLike } from 'jose';
-import { useRunningService } from './service';
+import { useRunningService, type ProviderOverrides } from './service';
 
 export interface GraphQLAnswer<D = Record<string, unknown>> {
   readonly status: number;
@@ -29,6 +29,11 @@ export function useSubgraph<C>(
   options: {
     /** More environment, read when the suite starts (e.g. a test database's URL, the test broker). */
     env?: () => Record<string, string>;
+    /**
+     * Providers replaced before the app starts, e.g. `[{ provide: CLOCK, useValue: clock.read }]`; a
+     * function is read when the suite starts (values made in an earlier beforeAll).
+     */
+    overrides?: ProviderOverrides;
   } = {},
 ) {
   let key: KeyLike | undefined;
@@ -40,7 +45,10 @@ export function useSubgraph<C>(
     env.GATEWAY_PUBLIC_KEY = await exportSPKI(pair.publicKey);
     Object.assign(env, options.env?.() ?? {});
   });
-  const running = useRunningService(def, { env });
+  const running = useRunningService(def, {
+    env,
+    ...(options.overrides ? { overrides: options.overrides } : {}),
+  });
 
   async function post<D = Record<string, unknown>>(
     query: string,

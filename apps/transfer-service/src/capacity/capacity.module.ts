@@ -6,10 +6,18 @@ import { CapacityApprovals } from './approvals';
 import { CapacityReadModel } from './capacity.projection';
 import { CapacityQueries } from './capacity.queries';
 import { CapacityResolver } from './capacity.resolver';
+import {
+  LICENCE_ADJUSTMENTS_DEFAULT_POLL_MS,
+  LICENCE_ADJUSTMENTS_POLL_MS,
+  LicenceCapacityAdjustments,
+} from './licence-changes.policy';
 import { CAPACITY_RELEASES, TRANSFER_APPROVALS } from './ports';
 import { CapacityReleaser } from './releases';
 
-/** Capacity ledgers: reservations on approval, consumption on receipt, release; who can take a waste. */
+/**
+ * Capacity ledgers: reservations on approval, consumption on receipt, release, adjustment to licence
+ * changes; who can take a waste.
+ */
 @Module({
   providers: [
     {
@@ -30,7 +38,10 @@ import { CapacityReleaser } from './releases';
     },
     CapacityReadModel,
     CapacityResolver,
+    // A licence change reaches the ledgers already open (FacilityUpdated → AdjustCapacity).
+    LicenceCapacityAdjustments,
+    { provide: LICENCE_ADJUSTMENTS_POLL_MS, useValue: LICENCE_ADJUSTMENTS_DEFAULT_POLL_MS },
   ],
-  exports: [TRANSFER_APPROVALS, CAPACITY_RELEASES],
+  exports: [TRANSFER_APPROVALS, CAPACITY_RELEASES, LicenceCapacityAdjustments],
 })
 export class CapacityModule {}

@@ -1,12 +1,11 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import {
   defineProjection,
-  type LogPosition,
   type RecordedEvent,
   type SqlExecutor,
   type TableNames,
 } from '@lianfang/eventsourcing';
-import { PLATFORM, ServiceMetrics, type Platform, ServiceProjection } from '@lianfang/runtime';
+import { ReadModelOf } from '@lianfang/runtime';
 import type { CapacityEvent } from './decider';
 
 type Recorded = RecordedEvent<CapacityEvent['type'], CapacityEvent['data']>;
@@ -122,24 +121,4 @@ export const capacityProjection = defineProjection<Recorded>({
 
 /** Runs the capacity ledgers read model for the service's lifetime. */
 @Injectable()
-export class CapacityReadModel implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly readModel = new ServiceProjection(capacityProjection);
-
-  constructor(
-    @Inject(PLATFORM) private readonly platform: Platform,
-    @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
-  ) {}
-
-  onApplicationBootstrap(): Promise<void> {
-    return this.readModel.start(this.platform, this.metrics);
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.readModel.stop();
-  }
-
-  /** Until the read model has applied the log up to `position`. */
-  waitFor(position: LogPosition): Promise<void> {
-    return this.readModel.waitFor(position);
-  }
-}
+export class CapacityReadModel extends ReadModelOf(capacityProjection) {}

@@ -1,6 +1,6 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { defineProjection, type LogPosition, type RecordedEvent } from '@lianfang/eventsourcing';
-import { PLATFORM, ServiceMetrics, type Platform, ServiceProjection } from '@lianfang/runtime';
+import { Injectable } from '@nestjs/common';
+import { defineProjection, type RecordedEvent } from '@lianfang/eventsourcing';
+import { ReadModelOf } from '@lianfang/runtime';
 import type { FacilityEvent, FacilityProfile } from './decider';
 
 type Recorded = RecordedEvent<FacilityEvent['type'], FacilityEvent['data']>;
@@ -102,24 +102,4 @@ export const facilityProjection = defineProjection<Recorded>({
 
 /** Runs the facilities projection for the service's lifetime; mutations wait on it to read their own write. */
 @Injectable()
-export class FacilityReadModel implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly readModel = new ServiceProjection(facilityProjection);
-
-  constructor(
-    @Inject(PLATFORM) private readonly platform: Platform,
-    @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
-  ) {}
-
-  onApplicationBootstrap(): Promise<void> {
-    return this.readModel.start(this.platform, this.metrics);
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.readModel.stop();
-  }
-
-  /** Until the read model has applied the log up to `position`. */
-  waitFor(position: LogPosition): Promise<void> {
-    return this.readModel.waitFor(position);
-  }
-}
+export class FacilityReadModel extends ReadModelOf(facilityProjection) {}

@@ -17,10 +17,7 @@ const personalDataProvider = {
     const mode =
       p.config.EVENT_STORE === 'pglite' ? 'embedded' : p.config.NODE_ENV === 'production' ? 'server' : 'dev';
     const keys = await SubjectKeyStore.open(p.sql, {
-      masterKey: masterKeyFromEnv(
-        { PERSONAL_DATA_MASTER_KEY: p.config.PERSONAL_DATA_MASTER_KEY },
-        { mode },
-      ),
+      masterKey: masterKeyFromEnv({ PERSONAL_DATA_MASTER_KEY: p.config.PERSONAL_DATA_MASTER_KEY }, { mode }),
       schema: p.schema,
     });
     return new PersonalDataCodec(keys);

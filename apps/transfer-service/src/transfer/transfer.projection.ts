@@ -1,7 +1,7 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { WorkingDayCalendar } from '@lianfang/domain-kernel';
-import { defineProjection, type LogPosition, type RecordedEvent } from '@lianfang/eventsourcing';
-import { PLATFORM, ServiceMetrics, type Platform, ServiceProjection } from '@lianfang/runtime';
+import { defineProjection, type RecordedEvent } from '@lianfang/eventsourcing';
+import { ReadModelOf } from '@lianfang/runtime';
 import { transferDecider, type TransferEvent, type TransferState } from './decider';
 import { visibilityOf } from './transfer.rules';
 
@@ -144,24 +144,4 @@ export const transferProjection = defineProjection<Recorded>({
 
 /** Runs the transfers projection for the service's lifetime; mutations wait on it to read their own write. */
 @Injectable()
-export class TransferReadModel implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly readModel = new ServiceProjection(transferProjection);
-
-  constructor(
-    @Inject(PLATFORM) private readonly platform: Platform,
-    @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
-  ) {}
-
-  onApplicationBootstrap(): Promise<void> {
-    return this.readModel.start(this.platform, this.metrics);
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.readModel.stop();
-  }
-
-  /** Until the read model has applied the log up to `position`. */
-  waitFor(position: LogPosition): Promise<void> {
-    return this.readModel.waitFor(position);
-  }
-}
+export class TransferReadModel extends ReadModelOf(transferProjection) {}

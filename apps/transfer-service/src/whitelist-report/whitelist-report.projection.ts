@@ -1,7 +1,7 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { LocalDate, Quantity } from '@lianfang/domain-kernel';
-import { defineProjection, type LogPosition, type RecordedEvent } from '@lianfang/eventsourcing';
-import { PLATFORM, ServiceMetrics, type Platform, ServiceProjection } from '@lianfang/runtime';
+import { defineProjection, type RecordedEvent } from '@lianfang/eventsourcing';
+import { ReadModelOf } from '@lianfang/runtime';
 import type { AgreementEvent } from '../agreement/decider';
 import type { ManifestEvent } from '../manifest/decider';
 import type { TransferEvent } from '../transfer/decider';
@@ -155,24 +155,4 @@ export const whitelistReportProjection = defineProjection<Recorded>({
 
 /** Runs the report's read model for the service's lifetime. */
 @Injectable()
-export class WhitelistReportReadModel implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly readModel = new ServiceProjection(whitelistReportProjection);
-
-  constructor(
-    @Inject(PLATFORM) private readonly platform: Platform,
-    @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
-  ) {}
-
-  onApplicationBootstrap(): Promise<void> {
-    return this.readModel.start(this.platform, this.metrics);
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.readModel.stop();
-  }
-
-  /** Until the report has applied the log up to `position`. */
-  waitFor(position: LogPosition): Promise<void> {
-    return this.readModel.waitFor(position);
-  }
-}
+export class WhitelistReportReadModel extends ReadModelOf(whitelistReportProjection) {}

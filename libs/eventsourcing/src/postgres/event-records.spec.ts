@@ -3,7 +3,7 @@ import { createPgliteClient, type PgliteSqlClient } from '../sql/pglite-client';
 import { systemActor, type Actor } from '../store/actor';
 import { LOG_START } from '../store/events';
 import { UpcasterChain } from '../store/upcasting';
-import { EventRecordDecoder } from './event-records';
+import { EVENT_RECORD, EventRecordDecoder } from './event-records';
 import { createPostgresEventStore, type SqlEventStore } from './postgres-event-store';
 
 const alice: Actor = {
@@ -135,6 +135,85 @@ describe('event records (one text per event read)', () => {
     expect(a.data).toEqual(plain);
     expect(b.data).toEqual(tagged);
     expect((b.data as typeof tagged).fen).toBe(12_345n);
+  });
+
+  it('stores data and metadata as ASCII JSON, which SQL and every read give back as written', async () => {
+    const actor: Actor = {
+      kind: 'user',
+      userId: '王建国',
+      agencyId: 'agency-510100-eeb',
+      jurisdiction: '510100',
+    };
+    const data = { name: '含有或沾染毒性危险废物的废弃包装物', plate: '川A·D12345', truck: '🚛', latin: 'é' };
+    const appended = await store.append({
+      streams: [{ streamId: 'cjk', expectedVersion: 'no-stream', events: [{ type: 'Noted', data }] }],
+      context: context(actor, '关联-1'),
+    });
+    const stored = await client.query<{ data: string; metadata: string; name: string; user: string }>(
+      `SELECT data::text AS data, metadata::text AS metadata, data->>'name' AS name,
+              metadata->'actor'->>'userId' AS user
+         FROM ${store.schema}.events WHERE stream_id = 'cjk'`,
+    );
+    const row = stored.rows[0];
+    expect(row.data).toMatch(/^[\x20-\x7e]+$/);
+    expect(row.metadata).toMatch(/^[\x20-\x7e]+$/);
+    expect(row.data).toContain('\\ud83d\\ude9b');
+    expect(row.name).toBe(data.name); // SQL reads the characters, not the escapes
+    expect(row.user).toBe('王建国');
+    const [read] = (await store.readAll()).events;
+    expect(read).toEqual(appended.events[0]);
+    expect(read.data).toEqual(data);
+    expect(read.metadata.actor).toEqual(actor);
+    expect(read.metadata.correlationId).toBe('关联-1');
+    expect((await store.readStream('cjk')).events).toEqual(appended.events);
+  });
+
+  it('reads events stored before data was written as ASCII (raw UTF-8 JSON) the same', async () => {
+    const data = { name: '危险废物', truck: '🚛' };
+    await store.append({
+      streams: [{ streamId: 'utf8', expectedVersion: 'no-stream', events: [{ type: 'T', data }] }],
+      context: context(alice, '旧'),
+    });
+    await client.query(
+      `UPDATE ${store.schema}.events SET data = $1::json,
+              metadata = json_build_object('actor', metadata->'actor', 'correlationId', '旧的',
+                'causationId', null, 'commandId', null, 'occurredAt', metadata->>'occurredAt')
+        WHERE stream_id = 'utf8'`,
+      [JSON.stringify(data)],
+    );
+    expect(
+      (await client.query<{ d: string }>(`SELECT data::text AS d FROM ${store.schema}.events`)).rows[0].d,
+    ).toBe(JSON.stringify(data));
+    const [event] = (await store.readAll()).events;
+    expect(event.data).toEqual(data);
+    expect(event.metadata.correlationId).toBe('旧的');
+  });
+
+  it('finds where the next batch starts from a record without decoding it', async () => {
+    await store.append({
+      streams: [
+        {
+          streamId: 'pos',
+          expectedVersion: 'no-stream',
+          events: [
+            { type: 'T', data: {} },
+            { type: '"quoted\u001ftype', data: { big: 'x'.repeat(5000) } },
+          ],
+        },
+      ],
+      context: context(alice, 'p'),
+    });
+    const rows = (
+      await client.query<[string]>(
+        `SELECT ${EVENT_RECORD} FROM ${store.schema}.events e ORDER BY e.transaction_id, e.global_position`,
+        [],
+        { rowMode: 'array' },
+      )
+    ).rows;
+    const decoder = new EventRecordDecoder(new UpcasterChain());
+    const events = decoder.decode(rows);
+    expect(rows.map((r) => decoder.logPosition(r))).toEqual(events.map((e) => e.logPosition));
+    expect(() => decoder.logPosition(['12'])).toThrow(/Malformed event record: 12/);
   });
 
   it('reads data stored with JSON whitespace (tabs, line breaks) by something other than the store', async () => {

@@ -225,6 +225,75 @@ describeWithPostgres('PostgreSQL event store', () => {
       expect(third.events.map((e) => e.streamPosition)).toEqual([4n]);
     });
 
+    it('sends the read-ahead query of a full batch before decoding that batch, and serves it in order', async () => {
+      let readAllQueries = 0;
+      const counting: PostgresSqlClient = {
+        ...client,
+        query: (text, params, options) => {
+          if (options?.name?.endsWith('_read_all')) readAllQueries++;
+          return client.query(text, params, options);
+        },
+      };
+      const sentWhenDecoded: number[] = [];
+      const reader = createPostgresEventStore({
+        client: counting,
+        schema,
+        upcasters: [
+          {
+            type: 'Old',
+            fromVersion: 1,
+            toVersion: 2,
+            upcast: (data: { n: number }) => {
+              sentWhenDecoded.push(readAllQueries);
+              return { ...data, upcast: true };
+            },
+          },
+        ],
+      });
+      try {
+        await store.append({
+          streams: [
+            {
+              streamId: 'ahead-order',
+              expectedVersion: 'no-stream',
+              events: Array.from({ length: 5 }, (_, n) => ({ type: 'Old', data: { n } })),
+            },
+          ],
+          context,
+        });
+        const seen: number[] = [];
+        let after = LOG_START;
+        for (;;) {
+          const batch = await reader.readAll({ after, maxCount: 2 });
+          seen.push(...batch.events.map((e) => (e.data as { n: number }).n));
+          expect(batch.events.every((e) => e.schemaVersion === 2)).toBe(true);
+          after = batch.next;
+          if (batch.events.length < 2) break;
+        }
+        expect(seen).toEqual([0, 1, 2, 3, 4]);
+        // Batch 1 (events 0, 1) was decoded after the query for batch 2 went out, batch 2 after batch 3's.
+        expect(sentWhenDecoded.slice(0, 4)).toEqual([2, 2, 3, 3]);
+      } finally {
+        await reader.close();
+      }
+    });
+
+    it('stores event data as ASCII JSON, which SQL reads as the characters written', async () => {
+      const data = { name: '含有毒性危险废物', truck: '🚛' };
+      const appended = await store.append({
+        streams: [{ streamId: 'cjk', expectedVersion: 'no-stream', events: [{ type: 'T', data }] }],
+        context,
+      });
+      const row = (
+        await client.query<{ text: string; name: string }>(
+          `SELECT data::text AS text, data->>'name' AS name FROM ${schema}.events WHERE stream_id = 'cjk'`,
+        )
+      ).rows[0];
+      expect(row.text).toMatch(/^[\x20-\x7e]+$/);
+      expect(row.name).toBe(data.name);
+      expect((await store.readAll()).events).toEqual(appended.events);
+    });
+
     it('reports the backlog after a position', async () => {
       const r = await store.append({
         streams: [

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decodeJson, encodeJson, toPublishedJson } from './json-codec';
+import { asciiJson, decodeJson, encodeJson, toPublishedJson } from './json-codec';
 
 describe('event data JSON encoding', () => {
   it('round-trips bigints of any size and sign, Dates, and nesting', () => {
@@ -62,6 +62,46 @@ describe('event data JSON encoding', () => {
       ),
     })).node;
     fc.assert(fc.property(tree, (v) => expect(decodeJson(encodeJson(v))).toEqual(v)));
+  });
+
+  it('writes non-ASCII characters as escapes meaning the same (ASCII JSON, as the store stores it)', () => {
+    const value = {
+      name: '含有毒性危险废物',
+      plate: '川A·D12345',
+      é: 'é\u0100\u0fff\u1000',
+      truck: '🚛',
+      n: 1,
+    };
+    const text = asciiJson(encodeJson(value));
+    expect(text).toMatch(/^[\x20-\x7e]*$/);
+    expect(text).toContain('"\\u542b\\u6709');
+    expect(text).toContain('"\\ud83d\\ude9b"'); // beyond the BMP: a surrogate pair
+    expect(text).toContain('"\\u00e9":"\\u00e9\\u0100\\u0fff\\u1000"');
+    expect(decodeJson(text)).toEqual(value);
+    const plain = encodeJson({ a: 'ascii only', b: [1, 2n] });
+    expect(asciiJson(plain)).toBe(plain);
+  });
+
+  it('ASCII JSON parses to the same value as the JSON it came from (property)', () => {
+    const text = fc.string({ unit: 'binary' });
+    const tree = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        text,
+        fc.integer(),
+        fc.constant(null),
+        fc.array(tie('node')),
+        fc.dictionary(text, tie('node')),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(tree, (v) => {
+        const json = encodeJson(v);
+        const ascii = asciiJson(json);
+        expect(ascii).toMatch(/^[\x00-\x7f]*$/);
+        expect(JSON.parse(ascii)).toEqual(JSON.parse(json));
+      }),
+    );
   });
 
   it('publishes bigints as decimal strings', () => {

@@ -10,4 +10,4 @@ export {
 } from './platform';
 export { busReadinessCheck, sqlReadinessCheck, type BusReadinessCheck } from './readiness';
 export type { EmbeddedSeed, EmbeddedSeedContext } from './seed';
-export { ServiceProjection } from './service-projection';
+export { ReadModelOf, ServiceProjection, type ReadModel } from './service-projection';

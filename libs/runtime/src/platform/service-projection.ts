@@ -5,8 +5,9 @@ import {
   type ProjectionRunner,
   type RecordedEvent,
 } from '@lianfang/eventsourcing';
-import type { ServiceMetrics } from '../observability/metrics';
-import type { Platform } from './platform';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { ServiceMetrics } from '../observability/metrics';
+import { PLATFORM, type Platform } from './platform';
 
 /**
  * One of a service's read models, run for the service's lifetime on its own store and database, with its
@@ -57,4 +58,47 @@ export class ServiceProjection<E extends RecordedEvent = RecordedEvent> {
       );
     return this.runner;
   }
+}
+
+/** What a read-model provider offers the rest of its service. */
+export interface ReadModel {
+  /** Read-your-writes: until the read model has applied the log up to `position`. */
+  waitFor(position: LogPosition): Promise<void>;
+  /** Until it has seen the end of the log. */
+  caughtUp(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * A Nest provider running one projection for the service's lifetime: started at bootstrap, stopped
+ * before the platform closes. Name it after the read model:
+ *
+ *   @Injectable() export class FacilityReadModel extends ReadModelOf(facilityProjection) {}
+ */
+export function ReadModelOf<E extends RecordedEvent>(projection: Projection<E>) {
+  @Injectable()
+  class ProjectedReadModel implements ReadModel, OnApplicationBootstrap, OnModuleDestroy {
+    readonly projection = new ServiceProjection(projection);
+
+    constructor(
+      @Inject(PLATFORM) readonly platform: Platform,
+      @Inject(ServiceMetrics) readonly metrics: ServiceMetrics,
+    ) {}
+
+    onApplicationBootstrap(): Promise<void> {
+      return this.projection.start(this.platform, this.metrics);
+    }
+
+    onModuleDestroy(): Promise<void> {
+      return this.projection.stop();
+    }
+
+    waitFor(position: LogPosition): Promise<void> {
+      return this.projection.waitFor(position);
+    }
+
+    caughtUp(timeoutMs?: number): Promise<void> {
+      return this.projection.caughtUp(timeoutMs);
+    }
+  }
+  return ProjectedReadModel;
 }
