@@ -263,3 +263,19 @@ describe('ServiceMetrics registries', () => {
     b.registry.clear();
   });
 });
+
+describe('ServiceMetrics counts retried version conflicts', () => {
+  it('adds each command’s retries under its type, and nothing for a command that did not retry', async () => {
+    const metrics = new ServiceMetrics({ service: 'transfer-service', defaultMetrics: false });
+    const seen = { outcome: 'accepted', durationSeconds: 0.01, events: 2, correlationId: 'c' } as const;
+    metrics.observe({ ...seen, command: 'ApproveTransfer', retries: 2 });
+    metrics.observe({ ...seen, command: 'ApproveTransfer', retries: 1 });
+    metrics.observe({ ...seen, command: 'SubmitApplication', retries: 0 });
+    const text = await metrics.metrics();
+    expect(text).toContain(
+      'lianfang_command_retries_total{command="ApproveTransfer",service="transfer-service"} 3',
+    );
+    expect(text).not.toContain('lianfang_command_retries_total{command="SubmitApplication"');
+    metrics.registry.clear();
+  });
+});

@@ -63,6 +63,7 @@ export class ServiceMetrics implements CommandObserver {
   };
   private readonly commands: Counter<'command' | 'outcome'>;
   private readonly commandDuration: Histogram<'command' | 'outcome'>;
+  private readonly commandRetries: Counter<'command'>;
   private readonly collectErrors: Counter<'collector'>;
   /** Collector runs of the scrape in progress. */
   private readonly inflight = new Set<Promise<unknown>>();
@@ -85,6 +86,12 @@ export class ServiceMetrics implements CommandObserver {
       help: 'Load–decide–append time of a command, retries included',
       labelNames: ['command', 'outcome'],
       buckets: COMMAND_DURATION_BUCKETS,
+      registers,
+    });
+    this.commandRetries = new Counter({
+      name: 'lianfang_command_retries_total',
+      help: 'Version conflicts retried by the load–decide–append loop (another writer got there first), by command type',
+      labelNames: ['command'],
       registers,
     });
     // The gauges' collect() runs with the gauge as `this`: they reach this object through these.
@@ -187,6 +194,7 @@ export class ServiceMetrics implements CommandObserver {
     const labels = { command: o.command, outcome: o.outcome };
     this.commands.inc(labels);
     this.commandDuration.observe(labels, o.durationSeconds);
+    if (o.retries > 0) this.commandRetries.inc({ command: o.command }, o.retries);
   }
 
   /** The Prometheus text exposition. */
