@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { loadDirectory, type Identity } from '@lianfang/auth';
 import { JurisdictionCode, LocalDate, WorkingDayCalendar } from '@lianfang/domain-kernel';
 import {
@@ -14,6 +15,7 @@ import { capacityStream } from '../capacity/decider';
 import { service, seed } from '../service';
 import {
   transferDecider,
+  transferStream,
   type Deadline,
   type TransferCommand,
   type TransferEvent,
@@ -346,10 +348,15 @@ describe('npm start’s seed (transfer-service, embedded on PGlite)', () => {
 
   beforeAll(async () => {
     first = await seedDemo(app(), { log: (line) => lines.push(line) });
+    // The overdue one is the timers' to move: accepted by silence, then its review recorded as overdue.
+    const overdue = transferStream(demoTransferId('overdue'));
+    await eventually('the timers to record the overdue review', async () => {
+      const { events } = await store().readStream(overdue);
+      return events.some((e) => e.type === 'TransferDeadlineMissed') ? true : undefined;
+    });
   }, 120_000);
 
-  it('is the service’s EmbeddedSeed for `npm start`', () => {
-    expect(typeof seed).toBe('function');
+  it('stores the demo through the commands and says so', () => {
     expect(first.stored).toBeGreaterThan(40);
     expect(first.alreadyStored).toBe(0);
     expect(lines.join('\n')).toContain('demo data stored / 演示数据已写入');
@@ -357,13 +364,6 @@ describe('npm start’s seed (transfer-service, embedded on PGlite)', () => {
 
   it('leaves each transfer in the state it was seeded in, seen by its generator', async () => {
     const query = '{ transfers(first: 50) { edges { node { id status route overdue } } } }';
-    // The overdue one is the timers' to move: accepted by silence, then its review recorded as overdue.
-    const overdue = first.plan.transfers.find((t) => t.overdue)!;
-    await eventually('the review recorded as overdue', async () => {
-      const nodes = await listed(overdue.generator, query, 'transfers');
-      const node = nodes.find((n) => n.id === demoTransferId(overdue.key));
-      return (node?.overdue as string[] | undefined)?.includes('review') ? node : undefined;
-    });
     const seen = new Map<string, Node>();
     for (const generator of ['cd-jincheng-auto', 'cq-liangjiang-chem'])
       for (const node of await listed(generator, query, 'transfers')) seen.set(node.id!, node);
@@ -459,7 +459,7 @@ describe('npm start’s seed (transfer-service, embedded on PGlite)', () => {
   it('misses no deadline but the one meant, and a second start stores nothing new', async () => {
     const events = await allEvents(store());
     const missed = events.filter((e) => e.type === 'TransferDeadlineMissed' || e.type === 'ManifestOverdue');
-    expect(missed.map((e) => e.streamId)).toEqual([`transfer-${demoTransferId('overdue')}`]);
+    expect(missed.map((e) => e.streamId)).toEqual([transferStream(demoTransferId('overdue'))]);
     // Every person's command of the demo carries its fixed id, derived from the demo's name.
     expect(events.filter((e) => e.metadata.actor.kind === 'user').length).toBeGreaterThan(40);
 
@@ -474,5 +474,16 @@ describe('npm start’s seed (transfer-service, embedded on PGlite)', () => {
     expect(second.manifests).toEqual(first.manifests);
     expect(await countEvents(store())).toBe(before);
     expect(again.join('\n')).toContain('nothing stored / 演示数据已存在，未写入新数据');
+
+    // The hook `npm start` calls, as it calls it: nothing new either.
+    const printed: string[] = [];
+    await seed(app(), {
+      apps: new Map([['transfer-service', { url: subgraph.running().url, app: app() }]]),
+      // The demo keeps nothing of its own under DATA_DIR: everything is in the service's store.
+      dataDir: tmpdir(),
+      log: (line) => printed.push(line),
+    });
+    expect(printed.join('\n')).toContain('nothing stored / 演示数据已存在，未写入新数据');
+    expect(await countEvents(store())).toBe(before);
   }, 60_000);
 });
