@@ -82,7 +82,8 @@ async function firstQuery(graphql: string, token: string): Promise<{ data?: unkn
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({
-      query: `{ whoami { agency { id } } agencies { totalCount }
+      query: `{ whoami { agency { id } } agencies { totalCount } transfers { totalCount }
+        agency(id: "sc-eeb") { transferWorklist { totalCount } }
         transferServiceInfo { name eventStore bus } compensationServiceInfo { name } enforcementServiceInfo { name } }`,
     }),
   });
@@ -114,6 +115,8 @@ describe('npm start (tools/start.mjs): the embedded platform', () => {
 
     let token = '';
     let agencies = 0;
+    type Seeded = { transfers: { totalCount: number }; agency: { transferWorklist: { totalCount: number } } };
+    let seeded: Seeded | undefined;
     const first = startPlatform(env);
     try {
       await first.waitFor(/GraphQL\s+http:\/\/localhost:\d+\/graphql/, 'the GraphQL URL');
@@ -153,6 +156,10 @@ describe('npm start (tools/start.mjs): the embedded platform', () => {
       });
       agencies = (body.data as { agencies: { totalCount: number } }).agencies.totalCount;
       expect(agencies).toBeGreaterThan(10);
+      // The demo data, seeded through commands: Sichuan's bureau sees its transfers and has work waiting.
+      seeded = body.data as Seeded;
+      expect(seeded.transfers.totalCount).toBeGreaterThan(5);
+      expect(seeded.agency.transferWorklist.totalCount).toBeGreaterThan(0);
     } finally {
       first.child.kill('SIGINT');
     }
@@ -173,6 +180,7 @@ describe('npm start (tools/start.mjs): the embedded platform', () => {
       const body = await firstQuery(graphql, token);
       expect(body.errors).toBeUndefined();
       expect((body.data as { agencies: { totalCount: number } }).agencies.totalCount).toBe(agencies);
+      expect((body.data as Seeded).transfers.totalCount).toBe(seeded?.transfers.totalCount);
     } finally {
       second.child.kill('SIGINT');
     }

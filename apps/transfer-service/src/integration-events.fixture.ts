@@ -1,14 +1,13 @@
 /**
  * For integration-events.kafka.spec.ts: the transfer-service booted in-process as `npm start` builds it
- * (PostgreSQL store, Kafka bus) with a clock the test moves, a caller that plays the gateway (signed
+ * (PostgreSQL store, Kafka bus, through libs/testing's useRunningService) with a clock the test moves, a caller that plays the gateway (signed
  * identity, a correlation id per request), the demo region's parties, and a reader of the service topic
  * with a fresh consumer group.
  */
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { CORRELATION_HEADER, createIdentitySigner, IDENTITY_HEADER, type Identity } from '@lianfang/auth';
-import type { ServiceConfig } from '@lianfang/runtime';
+import { useRunningService } from '@lianfang/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { exportSPKI, generateKeyPair, type KeyLike } from 'jose';
 import { CLOCK } from './common/time';
@@ -148,47 +147,50 @@ export interface BootedService {
 }
 
 /**
- * The service as `npm start` builds it, listening on a free port, with CLOCK replaced (useRunningService
- * cannot replace a provider) and the timer loop polling rarely, so the test's `runDue` decides when
- * deadlines fire.
+ * For the enclosing describe block: the service as `npm start` builds it, on `env` (read when the suite
+ * starts), listening on a free port, with CLOCK replaced and the timer loop polling rarely, so the test's
+ * `runDue` decides when deadlines fire.
  */
-export async function bootService(env: Record<string, string>, clock: MovableClock): Promise<BootedService> {
-  const pair = await generateKeyPair('ES256', { extractable: true });
-  const key: KeyLike = pair.privateKey;
-  const config = service.config.load(
-    { ...process.env, LOG_LEVEL: 'error', ...env, GATEWAY_PUBLIC_KEY: await exportSPKI(pair.publicKey) },
-    service.name,
-  ) as ServiceConfig;
-  const moduleRef = await Test.createTestingModule({ imports: [service.module(config, {})] })
-    .overrideProvider(CLOCK)
-    .useValue(clock.read)
-    .overrideProvider(DEADLINE_POLL_INTERVAL_MS)
-    .useValue(60_000)
-    .compile();
-  const app = moduleRef.createNestApplication({ logger: ['error'] });
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as { port: number };
-  const signer = createIdentitySigner(key);
-  return {
-    app,
-    async post<D>(
-      query: string,
-      variables: Record<string, unknown>,
-      identity: Identity,
-      correlationId: string,
-    ): Promise<GraphQLBody<D>> {
-      const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [IDENTITY_HEADER]: await signer.sign(identity),
-          [CORRELATION_HEADER]: correlationId,
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await res.json()) as GraphQLBody<D>;
-    },
+export function useTransferService(
+  env: () => Record<string, string>,
+  clock: MovableClock,
+  startTimeoutMs: number,
+): () => BootedService {
+  let key: KeyLike | undefined;
+  let publicKey = '';
+  // Before useRunningService's beforeAll reads the environment (hooks run in the order declared).
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    key = pair.privateKey;
+    publicKey = await exportSPKI(pair.publicKey);
+  });
+  const running = useRunningService(service, {
+    env: () => ({ ...env(), GATEWAY_PUBLIC_KEY: publicKey }),
+    overrides: [
+      { provide: CLOCK, useValue: clock.read },
+      { provide: DEADLINE_POLL_INTERVAL_MS, useValue: 60_000 },
+    ],
+    startTimeoutMs,
+  });
+  const post = async <D>(
+    query: string,
+    variables: Record<string, unknown>,
+    identity: Identity,
+    correlationId: string,
+  ): Promise<GraphQLBody<D>> => {
+    if (!key) throw new Error('the gateway key is made in beforeAll');
+    const res = await fetch(`${running().url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        [IDENTITY_HEADER]: await createIdentitySigner(key).sign(identity),
+        [CORRELATION_HEADER]: correlationId,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await res.json()) as GraphQLBody<D>;
   };
+  return () => ({ app: running().app, post });
 }
 
 // ─── the topic, as a new consumer reads it ─────────────────────────────────────────────────

@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Identity } from '@lianfang/auth';
 import { ContractRegistry, TRANSFER_CONTRACTS, topicFor, type TransferEventType } from '@lianfang/contracts';
 import { LocalDate } from '@lianfang/domain-kernel';
@@ -17,7 +14,6 @@ import { facilityStream } from './facility/decider';
 import { manifestStream } from './manifest/decider';
 import { transferStream } from './transfer/decider';
 import {
-  bootService,
   CARRIER_CREDIT_CODE,
   DOCUMENTS,
   FACILITY_JURISDICTION,
@@ -28,9 +24,9 @@ import {
   parties,
   readTopic,
   topicRanges,
+  useTransferService,
   vehicle,
   wasteInput,
-  type BootedService,
   type ConsumedMessage,
 } from './integration-events.fixture';
 
@@ -69,32 +65,17 @@ describeWithKafka('transfer-service on PostgreSQL and Kafka: the nine integratio
   const run = randomBytes(4).toString('hex');
   const today = LocalDate.ofInstant(new Date());
   const expected: Expected[] = [];
-  let dataDir = '';
-  let booted: BootedService | undefined;
   let requests = 0;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'lianfang-integration-events-'));
-    booted = await bootService(
-      {
-        EVENT_STORE: 'postgres',
-        DATABASE_URL: db().url,
-        BUS: 'kafka',
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        DATA_DIR: dataDir,
-      },
-      clock,
-    );
-  }, BOOT_TIMEOUT_MS);
-  afterAll(async () => {
-    await booted?.app.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
-
-  const service = () => {
-    if (!booted) throw new Error('the service is not running');
-    return booted;
-  };
+  const service = useTransferService(
+    () => ({
+      EVENT_STORE: 'postgres',
+      DATABASE_URL: db().url,
+      BUS: 'kafka',
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+    }),
+    clock,
+    BOOT_TIMEOUT_MS,
+  );
   const platform = () => service().app.get<Platform>(PLATFORM, { strict: false });
   const stored = (streamId: string) => readWholeStream(platform().store, streamId);
   const storedOne = async (streamId: string, type: string) => {

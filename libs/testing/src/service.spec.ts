@@ -84,6 +84,34 @@ describe('useRunningService with overrides', () => {
   });
 });
 
+describe('useRunningService restarted', () => {
+  const running = useRunningService(stampService, {
+    env: () => ({ GREETING_SUFFIX: '!' }),
+    overrides: [{ provide: CLOCK, useValue: (() => FIXED) satisfies Clock }],
+  });
+
+  it('starts again on the same DATA_DIR, with the suite’s overrides or the ones given', async () => {
+    const { dataDir, app: first } = running();
+    let later = FIXED;
+    const again = await running.restart({
+      overrides: [{ provide: CLOCK, useValue: (() => later) satisfies Clock }],
+      whileDown: () => {
+        expect((first.getHttpServer() as { listening: boolean }).listening).toBe(false);
+        later = new Date('2026-10-09T16:00:00.000Z');
+      },
+    });
+    expect(again.dataDir).toBe(dataDir);
+    expect(running().url).toBe(again.url);
+    expect(await stamp(again.url)).toMatchObject({
+      atStart: '2026-10-09T16:00:00.000Z',
+      greeting: 'hello',
+    });
+
+    await running.restart();
+    expect((await stamp(running().url)).atStart).toBe(FIXED.toISOString());
+  });
+});
+
 describe('useRunningService without overrides', () => {
   const running = useRunningService(stampService);
 

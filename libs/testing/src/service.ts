@@ -21,11 +21,27 @@ export interface ProviderOverride {
 export type ProviderOverrides = readonly ProviderOverride[] | (() => readonly ProviderOverride[]);
 
 export interface RunningServiceOptions {
-  env?: Record<string, string>;
+  /** More environment; a function is read when the suite starts (e.g. a test database's URL). */
+  env?: Record<string, string> | (() => Record<string, string>);
   shared?: StartOptions['shared'];
   /** Providers replaced before the app starts (no Test.createTestingModule in the spec). */
   overrides?: ProviderOverrides;
+  /** The start's time limit (the beforeAll's), ms: opening a fresh PGlite cluster can take a minute. */
+  startTimeoutMs?: number;
 }
+
+/** The running app of a describe block, and a restart of it on the same DATA_DIR and environment. */
+export type RunningServiceHandle = (() => RunningService & { dataDir: string }) & {
+  /**
+   * Closes the app and starts it again (a process restarting on the data it left), with `overrides`
+   * instead of the suite's when given, e.g. a calendar that now knows next year; `whileDown` runs between
+   * the two (the clock moves on while no process runs).
+   */
+  restart(options?: {
+    overrides?: ProviderOverrides;
+    whileDown?: () => void | Promise<void>;
+  }): Promise<RunningService & { dataDir: string }>;
+};
 
 /**
  * `startService` with providers replaced: the same configuration, module, logger and listening, built
@@ -86,9 +102,21 @@ function useServiceLogger(app: RunningService['app'], levels: LogLevel[] | undef
 export function useRunningService<C>(
   def: ServiceDefinition<C>,
   options: RunningServiceOptions = {},
-): () => RunningService & { dataDir: string } {
+): RunningServiceHandle {
   let running: (RunningService & { dataDir: string }) | undefined;
   let dataDir: string | undefined;
+  let start: StartOptions | undefined;
+  const overridesOf = (given: ProviderOverrides | undefined) =>
+    typeof given === 'function' ? given() : (given ?? []);
+  const boot = async (overrides: readonly ProviderOverride[]) => {
+    if (!start || !dataDir) throw new Error(`${def.name} has not started (it starts in beforeAll)`);
+    const app =
+      overrides.length > 0
+        ? await startServiceWithOverrides(def, { ...start, overrides })
+        : await startService(def, start);
+    running = { ...app, dataDir };
+    return running;
+  };
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), `lianfang-${def.name}-`));
     // Quiet unless asked: 4xx answers are logged at warn, and tests provoke many on purpose.
@@ -96,28 +124,31 @@ export function useRunningService<C>(
       ...process.env,
       DATA_DIR: dataDir,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
-      ...options.env,
+      ...(typeof options.env === 'function' ? options.env() : options.env),
     };
-    const start: StartOptions = {
+    start = {
       env,
       port: 0,
       logLevels: ['error', 'warn'],
       ...(options.shared ? { shared: options.shared } : {}),
     };
-    const overrides =
-      typeof options.overrides === 'function' ? options.overrides() : (options.overrides ?? []);
-    const app =
-      overrides.length > 0
-        ? await startServiceWithOverrides(def, { ...start, overrides })
-        : await startService(def, start);
-    running = { ...app, dataDir };
-  });
+    await boot(overridesOf(options.overrides));
+  }, options.startTimeoutMs);
   afterAll(async () => {
     await running?.app.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
-  return () => {
+  const current = () => {
     if (!running) throw new Error(`${def.name} is not running (it starts in beforeAll)`);
     return running;
   };
+  return Object.assign(current, {
+    async restart(again: { overrides?: ProviderOverrides; whileDown?: () => void | Promise<void> } = {}) {
+      const app = current();
+      running = undefined;
+      await app.app.close();
+      await again.whileDown?.();
+      return boot(overridesOf(again.overrides ?? options.overrides));
+    },
+  });
 }

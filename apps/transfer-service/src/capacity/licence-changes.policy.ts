@@ -1,14 +1,13 @@
 import {
   Inject,
   Injectable,
-  Logger,
   Optional,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { Aggregates, type LogPosition } from '@lianfang/eventsourcing';
 import { systemCommandMetadata } from '@lianfang/messaging';
-import { PLATFORM, ServiceMetrics, ServiceProjection, type Platform } from '@lianfang/runtime';
+import { PLATFORM, ReactivePolicy, ServiceMetrics, type Platform } from '@lianfang/runtime';
 import { licenceFollowingDecider, type FollowLicence } from './licence-adjustment';
 import { licenceChangesProjection } from './licence-changes.projection';
 
@@ -20,8 +19,6 @@ export const LICENCE_ADJUSTMENTS_DEFAULT_POLL_MS = 2_000;
 const POLL_MS = LICENCE_ADJUSTMENTS_DEFAULT_POLL_MS;
 /** The poll interval, ms, as a provider: tests that run the passes themselves set it very long. */
 export const LICENCE_ADJUSTMENTS_POLL_MS = 'transfer-service.LICENCE_ADJUSTMENTS_POLL_MS';
-const MAX_BACKOFF_MS = 60_000;
-const SETTLE_MS = 30_000;
 
 export interface PendingAdjustment extends Record<string, unknown> {
   stream_id: string;
@@ -42,7 +39,7 @@ export interface PendingAdjustment extends Record<string, unknown> {
  * and the years after: each takes the new licensed capacity (AdjustCapacity), below what is committed as
  * a partial revocation with its shortfall recorded (see licence-adjustment.ts).
  *
- * Why a projection and a pass rather than a messaging timer: the trigger is a stored fact
+ * A ReactivePolicy. Why a projection and a pass rather than a messaging timer: the trigger is a stored fact
  * (FacilityUpdated), not a moment in the future, and which ledgers are open is itself only known from
  * the log. A timer would have to be scheduled in the update's own transaction (the facility slice's
  * append) to survive a crash; the projection reads the same facts with a checkpoint, so a crash
@@ -54,129 +51,57 @@ export interface PendingAdjustment extends Record<string, unknown> {
  */
 @Injectable()
 export class LicenceCapacityAdjustments implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly readModel = new ServiceProjection(licenceChangesProjection);
-  private readonly logger = new Logger('LicenceCapacityAdjustments');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private startPass?: Promise<void>;
-  private again = false;
-  private stopped = false;
-  /** Per ledger that failed or did not move: not before this time (ms), and how many failures. */
-  private readonly backoff = new Map<string, { until: number; failures: number }>();
+  private readonly policy: ReactivePolicy<PendingAdjustment>;
 
   constructor(
     @Inject(PLATFORM) private readonly platform: Platform,
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
     @Inject(Aggregates) private readonly aggregates: Aggregates,
-    @Optional() @Inject(LICENCE_ADJUSTMENTS_POLL_MS) private readonly pollMs: number = POLL_MS,
-  ) {}
+    @Optional() @Inject(LICENCE_ADJUSTMENTS_POLL_MS) pollMs: number = POLL_MS,
+  ) {
+    this.policy = new ReactivePolicy({
+      name: 'LicenceCapacityAdjustments',
+      projection: licenceChangesProjection,
+      pending: pendingAdjustments,
+      // Per ledger and licence change: a later change is new work, whatever the backoff of the last.
+      keyOf: (ledger) => `${ledger.stream_id}/${ledger.event_id}`,
+      perform: (ledger) => this.adjust(ledger),
+      describe: (ledger) => `licence adjustment of ${ledger.stream_id} to ${ledger.to_kg} kg`,
+      pollMs,
+    });
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.readModel.start(this.platform, this.metrics);
-    this.timer = setInterval(() => void this.drain(), this.pollMs);
-    this.timer.unref();
-    // At start, what a crash left undone: once the projection has read the log to its end.
-    this.startPass = this.readModel.caughtUp().then(
-      () => this.drain(),
-      (error: unknown) => this.logger.warn(`licence adjustments at start: ${String(error)}`),
-    );
+  onApplicationBootstrap(): Promise<void> {
+    return this.policy.start(this.platform, this.metrics);
   }
 
   /** Until the pass at start (over what the log held then) is done. */
-  async started(): Promise<void> {
-    await this.startPass;
+  started(): Promise<void> {
+    return this.policy.started();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
-    await this.readModel.stop();
+  onModuleDestroy(): Promise<void> {
+    return this.policy.stop();
   }
 
   /** After a licence update: adjust as soon as the projection has seen it (no wait for the next poll). */
   afterLicenceChange(position: LogPosition): void {
-    this.readModel.waitFor(position).then(
-      () => this.drain(),
-      (error: unknown) => this.logger.warn(`licence adjustments wait: ${String(error)}`),
-    );
+    this.policy.nudgeAfter(position);
   }
 
   /** Until the policy's projection has applied the log up to `position` (tests, read-your-writes). */
   waitFor(position: LogPosition): Promise<void> {
-    return this.readModel.waitFor(position);
+    return this.policy.waitFor(position);
   }
 
   /** Open ledgers whose capacity differs from the latest licence change that applies to their year. */
-  async pending(): Promise<PendingAdjustment[]> {
-    const s = this.platform.schema;
-    const { rows } = await this.platform.sql.query<PendingAdjustment>(
-      `SELECT l.stream_id, l.facility_id, l.category, l.year, l.capacity_kg::text AS capacity_kg,
-              c.from_kg::text AS from_kg, c.to_kg::text AS to_kg, c.reason, c.event_id, c.correlation_id,
-              c.occurred_at
-       FROM ${s}.licence_ledgers l
-       JOIN LATERAL (
-         SELECT * FROM ${s}.licence_changes c
-         WHERE c.facility_id = l.facility_id AND c.category = l.category AND c.effective_year <= l.year
-         ORDER BY c.seq DESC LIMIT 1
-       ) c ON true
-       WHERE l.capacity_kg <> c.to_kg
-       ORDER BY l.facility_id, l.category, l.year
-       LIMIT 500`,
-    );
-    return rows;
+  pending(): Promise<PendingAdjustment[]> {
+    return this.policy.pending();
   }
 
-  /** One pass at a time; a nudge during a pass runs one more. */
+  /** One pass now (what the next poll would do). */
   drain(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.pass();
-        } while (this.again && !this.stopped);
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
-  }
-
-  private async pass(): Promise<void> {
-    if (this.stopped) return;
-    let pending: PendingAdjustment[];
-    try {
-      pending = await this.pending();
-    } catch (error) {
-      this.logger.warn(`licence adjustments: cannot read pending ledgers: ${String(error)}`);
-      return;
-    }
-    const keys = new Set(pending.map((p) => `${p.stream_id}/${p.event_id}`));
-    for (const key of this.backoff.keys()) if (!keys.has(key)) this.backoff.delete(key);
-    for (const ledger of pending) {
-      if (this.stopped) return;
-      const key = `${ledger.stream_id}/${ledger.event_id}`;
-      const wait = this.backoff.get(key);
-      if (wait && wait.until > Date.now()) continue;
-      try {
-        await this.adjust(ledger);
-        // Adjusted: the projection drops it shortly. Should it stay, look again later, not every poll.
-        this.backoff.set(key, { failures: 0, until: Date.now() + SETTLE_MS });
-      } catch (error) {
-        const failures = (wait?.failures ?? 0) + 1;
-        this.backoff.set(key, {
-          failures,
-          until: Date.now() + Math.min(MAX_BACKOFF_MS, this.pollMs * 2 ** failures),
-        });
-        this.logger.warn(
-          `licence adjustment of ${ledger.stream_id} to ${ledger.to_kg} kg failed (${failures}): ${String(error)}`,
-        );
-      }
-    }
+    return this.policy.drain();
   }
 
   private async adjust(ledger: PendingAdjustment): Promise<void> {
@@ -186,6 +111,24 @@ export class LicenceCapacityAdjustments implements OnApplicationBootstrap, OnMod
       command: followLicenceCommand(ledger),
     });
   }
+}
+
+async function pendingAdjustments({ sql, schema: s }: Pick<Platform, 'sql' | 'schema'>) {
+  const { rows } = await sql.query<PendingAdjustment>(
+    `SELECT l.stream_id, l.facility_id, l.category, l.year, l.capacity_kg::text AS capacity_kg,
+            c.from_kg::text AS from_kg, c.to_kg::text AS to_kg, c.reason, c.event_id, c.correlation_id,
+            c.occurred_at
+     FROM ${s}.licence_ledgers l
+     JOIN LATERAL (
+       SELECT * FROM ${s}.licence_changes c
+       WHERE c.facility_id = l.facility_id AND c.category = l.category AND c.effective_year <= l.year
+       ORDER BY c.seq DESC LIMIT 1
+     ) c ON true
+     WHERE l.capacity_kg <> c.to_kg
+     ORDER BY l.facility_id, l.category, l.year
+     LIMIT 500`,
+  );
+  return rows;
 }
 
 /** The command the policy issues for a pending ledger: the same whenever and however often it is built. */

@@ -1,16 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import type { Identity } from '@lianfang/auth';
 import { WorkingDayCalendar } from '@lianfang/domain-kernel';
 import { Aggregates, systemActor, type RecordedEvent } from '@lianfang/eventsourcing';
 import { userCommandMetadata } from '@lianfang/graph';
-import { PLATFORM, type Platform, type ServiceConfig } from '@lianfang/runtime';
-import { describeWithPostgres, useTestDatabase } from '@lianfang/testing';
+import { PLATFORM, type Platform } from '@lianfang/runtime';
+import { describeWithPostgres, useRunningService, useTestDatabase } from '@lianfang/testing';
 import { readTimer } from '@lianfang/messaging';
-import { exportSPKI, generateKeyPair } from 'jose';
 import { capacityStream } from '../capacity/decider';
 import { registerFacility } from '../capacity/test-fixtures/approvals.fixture';
 import { CLOCK, WORKING_DAY_CALENDAR } from '../common/time';
@@ -65,32 +59,13 @@ class TestClock {
   readonly read = () => this.now;
 }
 
-/**
- * The transfer-service as `npm start` builds it (useRunningService cannot replace a provider), with the
- * CLOCK and the poll interval replaced.
- */
-async function boot(
-  env: Record<string, string>,
-  clock: TestClock,
-  calendar: WorkingDayCalendar = WorkingDayCalendar.default(),
-): Promise<INestApplication> {
-  const config = service.config.load(
-    { ...process.env, LOG_LEVEL: 'error', ...env },
-    service.name,
-  ) as ServiceConfig;
-  const moduleRef = await Test.createTestingModule({ imports: [service.module(config, {})] })
-    .overrideProvider(CLOCK)
-    .useValue(clock.read)
-    .overrideProvider(WORKING_DAY_CALENDAR)
-    .useValue(calendar)
-    // The loop runs a round at start, then polls: rarely here, so `runDue` never races it.
-    .overrideProvider(DEADLINE_POLL_INTERVAL_MS)
-    .useValue(60_000)
-    .compile();
-  const app = moduleRef.createNestApplication({ logger: ['error'] });
-  await app.init();
-  return app;
-}
+/** CLOCK, the calendar and the poll interval replaced: the test decides when deadlines fire. */
+const timeOverrides = (clock: TestClock, calendar: WorkingDayCalendar = WorkingDayCalendar.default()) => [
+  { provide: CLOCK, useValue: clock.read },
+  { provide: WORKING_DAY_CALENDAR, useValue: calendar },
+  // The loop runs a round at start, then polls: rarely here, so `runDue` never races it.
+  { provide: DEADLINE_POLL_INTERVAL_MS, useValue: 60_000 },
+];
 
 async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -103,29 +78,17 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
 }
 
 function deadlineSuite(label: string, baseEnv: () => Record<string, string>) {
-  let dataDir: string;
-  let env: Record<string, string>;
-  let app: INestApplication | undefined;
   const clock = new TestClock(morning('2026-09-29'));
   let n = 0;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'lianfang-deadlines-'));
-    const pair = await generateKeyPair('ES256', { extractable: true });
-    env = { ...baseEnv(), DATA_DIR: dataDir, GATEWAY_PUBLIC_KEY: await exportSPKI(pair.publicKey) };
-    app = await boot(env, clock);
-  }, BOOT_TIMEOUT_MS);
-  afterAll(async () => {
-    await app?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  const running = useRunningService(service, {
+    env: baseEnv,
+    overrides: timeOverrides(clock),
+    startTimeoutMs: BOOT_TIMEOUT_MS,
   });
+  const app = () => running().app;
 
-  const running = () => {
-    if (!app) throw new Error('the service is not running');
-    return app;
-  };
-  const timers = () => running().get(DeadlineTimers);
-  const platform = () => running().get<Platform>(PLATFORM, { strict: false });
+  const timers = () => app().get(DeadlineTimers);
+  const platform = () => app().get<Platform>(PLATFORM, { strict: false });
   const eventsOf = async (streamId: string): Promise<readonly RecordedEvent[]> =>
     (await platform().store.readStream(streamId)).events;
 
@@ -142,7 +105,7 @@ function deadlineSuite(label: string, baseEnv: () => Record<string, string>) {
         now: clock.now,
       }),
     } as TransferCommand;
-    const result = await running().get(TransferCommands).handle(command, identity);
+    const result = await app().get(TransferCommands).handle(command, identity);
     await timers().waitFor(result.lastLogPosition);
     return result;
   };
@@ -206,7 +169,7 @@ function deadlineSuite(label: string, baseEnv: () => Record<string, string>) {
       escalatedTo: 'regional-secretariat',
     });
     expect(events[3].metadata.actor).toEqual(systemActor(DEADLINE_TARGETS.step));
-    const { state } = await running().get(TransferCommands).state(id);
+    const { state } = await app().get(TransferCommands).state(id);
     expect(state.status).toBe('consulting');
     expect(state.reply).toBeUndefined();
 
@@ -231,12 +194,12 @@ function deadlineSuite(label: string, baseEnv: () => Record<string, string>) {
       const id = `${label}-restart`;
       clock.now = morning('2026-09-29');
       await submit(id);
-      await running().close();
-      app = undefined;
-
       // The clock passed the period while the service was down: the new process's first round fires it.
-      clock.now = morning('2026-10-14');
-      app = await boot(env, clock);
+      await running.restart({
+        whileDown: () => {
+          clock.now = morning('2026-10-14');
+        },
+      });
       const accepted = await until('the silence acceptance', async () => {
         const found = (await eventsOf(transferStream(id))).filter((e) => e.type === 'TransferAccepted');
         return found.length > 0 ? found : undefined;
@@ -246,8 +209,7 @@ function deadlineSuite(label: string, baseEnv: () => Record<string, string>) {
       expect(await timers().runDue()).toEqual({ fired: 0, failed: 0 });
 
       // And once more: a third process finds nothing left to fire for it.
-      await running().close();
-      app = await boot(env, clock);
+      await running.restart();
       await timers().runDue();
       expect((await eventsOf(transferStream(id))).filter((e) => e.type === 'TransferAccepted')).toHaveLength(
         1,
@@ -268,8 +230,7 @@ function deadlineSuite(label: string, baseEnv: () => Record<string, string>) {
       expect(await timers().recomputeProvisionalDeadlines()).toBe(0); // 2027 still unknown: nothing to do
 
       // 2027's notice is loaded (New Year 01-01..03 off): the restarted service recomputes by itself.
-      await running().close();
-      app = await boot(env, clock, WITH_2027);
+      await running.restart({ overrides: timeOverrides(clock, WITH_2027) });
       expect(await timers().startupRecomputation()).toBeGreaterThanOrEqual(1);
       const recomputed = (await eventsOf(transferStream(id))).filter(
         (e) => e.type === 'TransferDeadlinesRecomputed',
@@ -298,8 +259,7 @@ function deadlineSuite(label: string, baseEnv: () => Record<string, string>) {
       ]);
 
       // A further start recomputes nothing again.
-      await running().close();
-      app = await boot(env, clock, WITH_2027);
+      await running.restart({ overrides: timeOverrides(clock, WITH_2027) });
       expect(await timers().startupRecomputation()).toBe(0);
     },
     3 * BOOT_TIMEOUT_MS,
@@ -308,7 +268,7 @@ function deadlineSuite(label: string, baseEnv: () => Record<string, string>) {
   it(`${label}: an approval's validity ending releases the capacity it still holds (expiry)`, async () => {
     const id = `${label}-expiry`;
     const facilityId = `${label.toLowerCase()}-expiry-facility`;
-    await registerFacility(running().get(Aggregates, { strict: false }), facilityId, {
+    await registerFacility(app().get(Aggregates, { strict: false }), facilityId, {
       licensed: [{ category: 'HW08', annualCapacityTonnes: '50' }],
     });
     clock.now = morning('2026-09-29');
@@ -342,7 +302,7 @@ function deadlineSuite(label: string, baseEnv: () => Record<string, string>) {
   it(`${label}: a manifest in transit longer than the maximum transit time is ManifestOverdue`, async () => {
     const number = label === 'PGlite' ? '20265101000901' : '20265101000902';
     const decider = manifestDecider({ calendar: WorkingDayCalendar.default() });
-    const aggregates = running().get(Aggregates, { strict: false });
+    const aggregates = app().get(Aggregates, { strict: false });
     // The trip's facts straight through the manifest decider: the opening workflow is manifest/'s test.
     const handle = async (command: Omit<ManifestCommand, 'metadata'>, now: Date) => {
       const result = await aggregates.handle({

@@ -11,3 +11,4 @@ export {
 export { busReadinessCheck, sqlReadinessCheck, type BusReadinessCheck } from './readiness';
 export type { EmbeddedSeed, EmbeddedSeedContext } from './seed';
 export { ReadModelOf, ServiceProjection, type ReadModel } from './service-projection';
+export { ReactivePolicy, type ReactivePolicyOptions } from './reactive-policy';
