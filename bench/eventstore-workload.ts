@@ -2,6 +2,7 @@
 // metadata, how writers choose streams, and the timed writer loop. See eventstore.bench.ts.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { asciiJson } from '@lianfang/eventsourcing';
 
 export const CONTENDERS = ['ours-pg', 'ours-pglite', 'emmett', 'raw'] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
@@ -100,6 +101,11 @@ export function manifest(writer: number, seq: number): Record<string, unknown> {
 
 export function payloadBytes(): number {
   return Buffer.byteLength(JSON.stringify(manifest(7, 123_456)));
+}
+
+/** The same payload as our store stores it (non-ASCII characters as \\u escapes). */
+export function asciiPayloadBytes(): number {
+  return Buffer.byteLength(asciiJson(JSON.stringify(manifest(7, 123_456))));
 }
 
 /** What every contender stores next to the payload: our store's context, Emmett's message metadata. */

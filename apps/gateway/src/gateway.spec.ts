@@ -44,7 +44,7 @@ describe('gateway', () => {
     // The key the gateway will sign with (it loads the same file): the test subgraphs verify with its public half.
     const gatewayKeys = await loadOrCreateKeyPair(path.join(dataDir, 'keys'), 'gateway');
     subgraphs = await startTestSubgraphs(dataDir, gatewayKeys.publicKey);
-    gateway = await startGateway(gatewayEnv(dataDir, subgraphs));
+    gateway = await startGateway(gatewayEnv(dataDir, subgraphs, { MAX_REQUEST_BYTES: '1mb' }));
     token = await issueDevToken({ dataDir, agency: scEeb, roles: ['viewer', 'clerk'] });
   });
 

@@ -525,10 +525,10 @@ describe('manifest: receipt and weight discrepancy', () => {
       .then(received('3800.000'));
     given(decider, ...atReceiver)
       .when(accept('4200.001'))
-      .then(weightDiscrepancy('4200.001', '200.001'), received('4200.001'));
+      .then(received('4200.001'), weightDiscrepancy('4200.001', '200.001'));
     given(decider, ...atReceiver)
       .when(accept('3799.999'))
-      .then(weightDiscrepancy('3799.999', '200.001'), received('3799.999'));
+      .then(received('3799.999'), weightDiscrepancy('3799.999', '200.001'));
   });
 
   it('exactly 100 kg (and more than 5%) is NOT a discrepancy; a gram more is', () => {
@@ -549,13 +549,10 @@ describe('manifest: receipt and weight discrepancy', () => {
       .then(smallReceived('900.000'));
     given(decider, ...small)
       .when(accept('1100.001'))
-      .then(
-        {
-          type: 'ManifestDiscrepancyFound',
-          data: { ...(weightDiscrepancy('1100.001', '100.001').data as object), declaredKg: '1000.000' },
-        } as ManifestEvent,
-        smallReceived('1100.001'),
-      );
+      .then(smallReceived('1100.001'), {
+        type: 'ManifestDiscrepancyFound',
+        data: { ...(weightDiscrepancy('1100.001', '100.001').data as object), declaredKg: '1000.000' },
+      } as ManifestEvent);
   });
 
   it('only one of the two tolerances exceeded is not a discrepancy', () => {
@@ -581,7 +578,7 @@ describe('manifest: receipt and weight discrepancy', () => {
     const tolerance = { percentBasisPoints: 250, kg: '50' };
     given(decider, ...atReceiver)
       .when(accept('4100.001', { tolerance }))
-      .then(weightDiscrepancy('4100.001', '100.001', 250, '50.000'), received('4100.001'));
+      .then(received('4100.001'), weightDiscrepancy('4100.001', '100.001', 250, '50.000'));
     given(decider, ...atReceiver)
       .when(accept('4100', { tolerance }))
       .then(received('4100.000'));
@@ -594,7 +591,7 @@ describe('manifest: receipt and weight discrepancy', () => {
     const strict = manifestDecider({ calendar, defaultTolerance: { percentBasisPoints: 100, kg: '10' } });
     given(strict, ...atReceiver)
       .when(accept('4040.001'))
-      .then(weightDiscrepancy('4040.001', '40.001', 100, '10.000'), received('4040.001'));
+      .then(received('4040.001'), weightDiscrepancy('4040.001', '40.001', 100, '10.000'));
   });
 
   it('any other difference the receiver reports is a discrepancy of that kind, reported to its bureau', () => {
@@ -608,6 +605,7 @@ describe('manifest: receipt and weight discrepancy', () => {
         }),
       )
       .then(
+        received('4000.000'),
         {
           type: 'ManifestDiscrepancyFound',
           data: {
@@ -628,7 +626,6 @@ describe('manifest: receipt and weight discrepancy', () => {
             reportTo: '500000',
           },
         },
-        received('4000.000'),
       );
     given(decider, ...atReceiver)
       .when(accept('4000', { differences: [{ kind: 'weight' as 'name', declared: '1', found: '2' }] }))
@@ -696,9 +693,9 @@ describe('manifest: receipt and weight discrepancy', () => {
     given(decider, ...atReceiver)
       .when(partially('3600', '799.999'))
       .then(
-        weightDiscrepancy('4399.999', '399.999'),
         partialWith('3600.000', '799.999'),
         received('3600.000', { acceptance: 'partial' }),
+        weightDiscrepancy('4399.999', '399.999'),
       );
     given(decider, ...atReceiver)
       .when(partially('3600', '0'))
@@ -750,19 +747,16 @@ describe('manifest: receipt and weight discrepancy', () => {
       .then(rejected);
     given(decider, ...atReceiver)
       .when(reject({ differences: [{ kind: 'name', declared: '废矿物油', found: '废乳化液' }] }))
-      .then(
-        {
-          type: 'ManifestDiscrepancyFound',
-          data: {
-            manifestNumber: N,
-            kind: 'name',
-            declared: '废矿物油',
-            found: '废乳化液',
-            reportTo: '500000',
-          },
+      .then(rejected, {
+        type: 'ManifestDiscrepancyFound',
+        data: {
+          manifestNumber: N,
+          kind: 'name',
+          declared: '废矿物油',
+          found: '废乳化液',
+          reportTo: '500000',
         },
-        rejected,
-      );
+      });
     given(decider, ...atReceiver)
       .when(reject())
       .thenState((s) => {
@@ -819,16 +813,72 @@ describe('manifest: receipt timer (5 working days)', () => {
       );
   });
 
-  it('a late receipt whose timer was lost records the overdue first', () => {
+  it('a late receipt whose timer was lost records the overdue after the receipt', () => {
     given(decider, ...atReceiver)
       .when(accept('4000', {}, '2026-10-13T03:00:00Z'))
       .then(
-        overdue('receipt', RECEIPT_DUE, '2026-10-13T03:00:00.000Z', RECEIVER),
         received('4000.000', {
           receiptDate: '2026-10-13',
           receivedAt: '2026-10-13T03:00:00.000Z',
           onTime: false,
         }),
+        overdue('receipt', RECEIPT_DUE, '2026-10-13T03:00:00.000Z', RECEIVER),
+      );
+  });
+
+  it('one late receipt with a discrepancy: the receipt, then the discrepancy, then the lateness', () => {
+    const at = '2026-10-13T03:00:00Z';
+    const late = overdue('receipt', RECEIPT_DUE, '2026-10-13T03:00:00.000Z', RECEIVER);
+    given(decider, ...atReceiver)
+      .when(accept('3700', {}, at))
+      .then(
+        received('3700.000', {
+          receiptDate: '2026-10-13',
+          receivedAt: '2026-10-13T03:00:00.000Z',
+          onTime: false,
+        }),
+        weightDiscrepancy('3700.000', '300.000'),
+        late,
+      );
+    given(decider, ...atReceiver)
+      .when(
+        cmd(
+          'RejectReceipt',
+          {
+            manifestNumber: N,
+            reasons: ['废物名称与联单不符'],
+            disposition: 'return-to-generator',
+            differences: [{ kind: 'name', declared: '废矿物油', found: '废乳化液' }],
+          },
+          at,
+        ),
+      )
+      .then(
+        {
+          type: 'ManifestRejected',
+          data: {
+            manifestNumber: N,
+            declaredKg: '4000.000',
+            acceptedKg: '0.000',
+            authorizationId: 'transfer-1',
+            reasons: ['废物名称与联单不符'],
+            disposition: 'return-to-generator',
+            otherFacilityId: null,
+            rejectedAt: '2026-10-13T03:00:00.000Z',
+            onTime: false,
+          },
+        },
+        {
+          type: 'ManifestDiscrepancyFound',
+          data: {
+            manifestNumber: N,
+            kind: 'name',
+            declared: '废矿物油',
+            found: '废乳化液',
+            reportTo: '500000',
+          },
+        },
+        late,
       );
   });
 

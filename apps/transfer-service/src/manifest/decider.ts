@@ -1077,15 +1077,17 @@ export function manifestDecider(options: ManifestDeciderOptions) {
           );
         }
         const method = required(command.data.method, 'method');
+        const found = discrepancies(
+          record,
+          accepted,
+          tolerance(command.data.tolerance),
+          reportedDifferences(command.data.differences),
+        );
+        // The receipt first, then what it revealed: consumers see the receipt a discrepancy is about.
         return [
-          ...lateReceipt(record, now),
-          ...discrepancies(
-            record,
-            accepted,
-            tolerance(command.data.tolerance),
-            reportedDifferences(command.data.differences),
-          ),
           { type: 'ManifestReceived', data: receivedData(record, 'full', accepted, method, now) },
+          ...found,
+          ...lateReceipt(record, now),
         ];
       }
 
@@ -1121,14 +1123,13 @@ export function manifestDecider(options: ManifestDeciderOptions) {
         const method = required(command.data.method, 'method');
         // The whole load was weighed: its total is what is compared with the declared weight.
         const weighed = accepted.add(rejected);
+        const found = discrepancies(
+          record,
+          weighed,
+          tolerance(command.data.tolerance),
+          reportedDifferences(command.data.differences),
+        );
         return [
-          ...lateReceipt(record, now),
-          ...discrepancies(
-            record,
-            weighed,
-            tolerance(command.data.tolerance),
-            reportedDifferences(command.data.differences),
-          ),
           {
             type: 'ManifestPartiallyAccepted',
             data: {
@@ -1142,6 +1143,8 @@ export function manifestDecider(options: ManifestDeciderOptions) {
             },
           },
           { type: 'ManifestReceived', data: receivedData(record, 'partial', accepted, method, now) },
+          ...found,
+          ...lateReceipt(record, now),
         ];
       }
 
@@ -1152,9 +1155,13 @@ export function manifestDecider(options: ManifestDeciderOptions) {
         });
         const reasons = reasonsList(command.data.reasons);
         const otherFacilityId = otherFacility(command.data.disposition, command.data.otherFacilityId);
+        const found = discrepancies(
+          record,
+          null,
+          tolerance(undefined),
+          reportedDifferences(command.data.differences),
+        );
         return [
-          ...lateReceipt(record, now),
-          ...discrepancies(record, null, tolerance(undefined), reportedDifferences(command.data.differences)),
           {
             type: 'ManifestRejected',
             data: {
@@ -1169,6 +1176,8 @@ export function manifestDecider(options: ManifestDeciderOptions) {
               onTime: !isLate(now, record.receiptDueAt),
             },
           },
+          ...found,
+          ...lateReceipt(record, now),
         ];
       }
 

@@ -3,10 +3,19 @@
  * so the projection only stores what these functions say. An item is work that waits on an agency;
  * options nobody waits for (a generator may withdraw its pending application) are not items.
  */
-import type { BilingualText } from '@lianfang/domain-kernel';
+import { JurisdictionCode, LocalDate, Quantity, type BilingualText } from '@lianfang/domain-kernel';
 import { workItemId, type WorkItemInput } from '@lianfang/graph';
 import type { AgreementState } from '../agreement/decider';
-import { nextActions as manifestNextActions, type ManifestState } from '../manifest/decider';
+import { ledgerTotals, type CapacityLedgerState } from '../capacity/decider';
+import type { FacilityState } from '../facility/decider';
+import {
+  nextActions as manifestNextActions,
+  type DifferenceKind,
+  type ManifestEvent,
+  type ManifestState,
+  type WeightTolerance,
+} from '../manifest/decider';
+import { remainingKg, type ApprovalUsageState } from '../manifest/usage';
 import {
   nextActions as transferNextActions,
   type OverdueStep,
@@ -20,6 +29,12 @@ export const RECORD_TYPES = {
   agreement: 'Agreement',
   facility: 'Facility',
 } as const;
+
+/** The province a county or city code lies in: provincial bureaus are named by it. */
+const provinceOf = (jurisdiction: string): string | undefined => {
+  const parsed = JurisdictionCode.parse(jurisdiction);
+  return parsed.ok ? parsed.value.provinceCode.value : undefined;
+};
 
 interface Action {
   readonly code: string;
@@ -305,4 +320,248 @@ export function suspensionItems(approvals: readonly ApprovedTransfer[], since: s
       },
     ];
   });
+}
+
+/** What the worklist knows of an approval when it decides whether its generator may ship under it. */
+export interface ApprovalStanding {
+  readonly approval: ApprovedTransfer;
+  /** The transfer's approved lines, per waste code, kg. */
+  readonly lines: readonly { readonly wasteCode: string; readonly quantityKg: string }[];
+  /** Still approved (a decided transfer stays so; anything else has nothing to ship under). */
+  readonly approved: boolean;
+  /** What its manifests hold of it; null before the first. */
+  readonly usage: ApprovalUsageState | null;
+  /** Its capacity was released (expiry, withdrawal, the facility's revocation): it is over. */
+  readonly released: boolean;
+  readonly facility: FacilityState | undefined;
+  /** The day of the event that asks (Asia/Shanghai). */
+  readonly today: string;
+}
+
+/** Nothing left to open a manifest for: every class of the approval is held by its manifests. */
+export function approvalUsedUp(lines: ApprovalStanding['lines'], usage: ApprovalUsageState | null): boolean {
+  if (usage === null) return lines.length === 0;
+  // As the manifest wiring counts it: per class, the lines of one code summed.
+  const byClass = new Map<string, Quantity>();
+  for (const l of lines) {
+    const wasteClass = `hazardous:${l.wasteCode}`;
+    byClass.set(wasteClass, (byClass.get(wasteClass) ?? Quantity.ZERO).add(Quantity.ofKg(l.quantityKg)));
+  }
+  return [...byClass].every(([wasteClass, kg]) => remainingKg(usage, wasteClass, kg.toKgString()).isZero());
+}
+
+/**
+ * After an approval the generator opens manifests under it (Arts 10–15): one item until it is used up,
+ * expired (or released), or its receiver cannot take new manifests (suspended or revoked; the suspension
+ * item says why). Due by 24:00 of the last valid day, when the approval lapses: nobody is late then.
+ */
+export function openManifestItems(standing: ApprovalStanding, since: string): WorkItemInput[] {
+  const { approval: a, facility } = standing;
+  const receiverOpen =
+    facility === undefined || facility.status === 'unregistered' || facility.status === 'active';
+  if (
+    !standing.approved ||
+    standing.released ||
+    !receiverOpen ||
+    a.validUntil < standing.today ||
+    approvalUsedUp(standing.lines, standing.usage)
+  )
+    return [];
+  return [
+    {
+      recordType: RECORD_TYPES.transfer,
+      recordId: a.transferId,
+      action: 'transfer.open-manifest',
+      label: {
+        zh: `转移已批准：有效期至 ${a.validUntil}，每车次开具电子转移联单`,
+        en: `approved until ${a.validUntil}: open an electronic manifest for each trip`,
+      },
+      party: 'generator',
+      jurisdiction: a.exportingJurisdiction,
+      responsible: { agencyId: a.generatorAgencyId },
+      dueAt: LocalDate.parseOrThrow(a.validUntil).plusDays(1).startInstant().toISOString(),
+      overdue: false,
+      overdueAtDue: false,
+      since,
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Discrepancies: reported to the receiving-side bureau (domain.md, Manifests; Art 17)
+// ---------------------------------------------------------------------------------------------------
+
+export interface OpenDiscrepancy {
+  readonly kind: DifferenceKind | 'weight';
+  readonly declared: string;
+  readonly found: string;
+  readonly since: string;
+}
+
+/** A manifest's discrepancies as the worklist keeps them (plain JSON, stored beside the manifest). */
+export interface DiscrepancyRecord {
+  readonly manifestNumber: string;
+  /** The receiving province, whose bureau the discrepancies are reported to. */
+  readonly reportTo: string;
+  readonly weight: (OpenDiscrepancy & { readonly tolerance: WeightTolerance }) | null;
+  /**
+   * A correction re-judges the weight: the decider appends a new weight discrepancy in the same command
+   * when the corrected weight is still out of tolerance. Until then the old one is set aside, keeping its
+   * `since` for that command (`key`): a discrepancy that survives a correction is the same one.
+   */
+  readonly recheck: { readonly key: string; readonly since: string } | null;
+  readonly others: readonly OpenDiscrepancy[];
+}
+
+type DiscrepancyEvent = Extract<
+  ManifestEvent,
+  { type: 'ManifestDiscrepancyFound' | 'ManifestReceiptCorrected' }
+>;
+
+/**
+ * Folds a manifest's discrepancies. `key` names the command of the event (events of one command share
+ * it); `at` is when it happened.
+ */
+export function evolveDiscrepancies(
+  record: DiscrepancyRecord | undefined,
+  event: DiscrepancyEvent,
+  key: string,
+  at: string,
+): DiscrepancyRecord | undefined {
+  if (event.type === 'ManifestReceiptCorrected') {
+    if (!record?.weight) return record;
+    return { ...record, weight: null, recheck: { key, since: record.weight.since } };
+  }
+  const d = event.data;
+  const base: DiscrepancyRecord = record ?? {
+    manifestNumber: d.manifestNumber,
+    reportTo: d.reportTo,
+    weight: null,
+    recheck: null,
+    others: [],
+  };
+  if (d.kind === 'weight') {
+    const since = base.recheck?.key === key ? base.recheck.since : (base.weight?.since ?? at);
+    return {
+      ...base,
+      reportTo: d.reportTo,
+      weight: { kind: 'weight', declared: d.declaredKg, found: d.acceptedKg, tolerance: d.tolerance, since },
+      recheck: null,
+    };
+  }
+  const other: OpenDiscrepancy = { kind: d.kind, declared: d.declared, found: d.found, since: at };
+  return { ...base, others: [...base.others.filter((o) => o.kind !== d.kind), other] };
+}
+
+const DIFFERENCE_NAMES: Readonly<Record<DifferenceKind, BilingualText>> = {
+  name: { zh: '名称', en: 'name' },
+  form: { zh: '形态', en: 'form' },
+  packaging: { zh: '包装', en: 'packaging' },
+  characteristics: { zh: '危险特性', en: 'hazard characteristics' },
+};
+
+/**
+ * The receiving province's bureau looks into each discrepancy (domain.md: it is reported to the
+ * receiving-side bureau; the exporting side learns of it from the ManifestDiscrepancyFound integration
+ * event, so it gets no item). A weight discrepancy closes when a receipt correction brings the weight
+ * within tolerance. No command closes the other kinds (the receiver's record of what arrived stands):
+ * they stay on the worklist as information, with the day they were found and the manifest.
+ */
+export function discrepancyItems(record: DiscrepancyRecord | undefined): WorkItemInput[] {
+  if (!record) return [];
+  const item = (d: OpenDiscrepancy, label: BilingualText): WorkItemInput => ({
+    recordType: RECORD_TYPES.manifest,
+    recordId: record.manifestNumber,
+    // One item per kind: a weight discrepancy may close while a packaging one stays.
+    action: `manifest.discrepancy-${d.kind}`,
+    label,
+    party: 'receiving-bureau',
+    jurisdiction: record.reportTo,
+    responsible: { agencyKind: 'provincial-bureau' },
+    dueAt: null,
+    overdue: false,
+    overdueAtDue: false,
+    since: d.since,
+  });
+  const weight = record.weight;
+  return [
+    ...(weight
+      ? [
+          item(weight, {
+            zh: `核查重量差异：申报 ${weight.declared} 千克，实收 ${weight.found} 千克（更正至容差内即办结）`,
+            en: `look into the weight discrepancy: ${weight.declared} kg declared, ${weight.found} kg weighed (closes when a correction brings it within tolerance)`,
+          }),
+        ]
+      : []),
+    ...record.others.map((d) => {
+      const name = DIFFERENCE_NAMES[d.kind as DifferenceKind];
+      return item(d, {
+        zh: `备查：联单${name.zh}不符，申报“${d.declared}”，实为“${d.found}”`,
+        en: `for information: the ${name.en} differs, "${d.declared}" declared, "${d.found}" found`,
+      });
+    }),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Capacity shortfall: a licence cut below what approvals and receipts already hold
+// ---------------------------------------------------------------------------------------------------
+
+export interface LedgerShortfall {
+  readonly category: string;
+  readonly year: number;
+  /** committed − capacity, kg (3 decimals), more than zero. */
+  readonly shortfallKg: string;
+}
+
+/** How far a ledger is over its licence now (folded with the capacity decider); undefined within it. */
+export function ledgerShortfall(ledger: CapacityLedgerState): LedgerShortfall | undefined {
+  if (ledger.status !== 'open') return undefined;
+  const { capacity, committed } = ledgerTotals(ledger);
+  if (!committed.isGreaterThan(capacity)) return undefined;
+  return {
+    category: ledger.category,
+    year: ledger.year,
+    shortfallKg: Quantity.fromGrams(committed.grams - capacity.grams).toKgString(),
+  };
+}
+
+/**
+ * A facility whose ledgers are over their licence goes on the worklist of the provincial bureau of its
+ * province (the licensing bureau), which decides what becomes of the approvals it can no longer take:
+ * one item per facility, listing each short ledger, gone when all are back within the licence.
+ */
+export function shortfallItems(
+  facilityId: string,
+  facility: FacilityState | undefined,
+  shortfalls: readonly LedgerShortfall[],
+  since: string,
+): WorkItemInput[] {
+  if (shortfalls.length === 0 || !facility || facility.status === 'unregistered') return [];
+  // Without a known province nobody can be named: the facility's registration brings it.
+  const province = provinceOf(facility.profile.jurisdiction);
+  if (!province) return [];
+  const sorted = [...shortfalls].sort((a, b) => a.year - b.year || a.category.localeCompare(b.category));
+  return [
+    {
+      recordType: RECORD_TYPES.facility,
+      recordId: facilityId,
+      action: 'capacity.shortfall',
+      label: {
+        zh: `设施 ${facilityId} 核准经营规模低于已预留和已接收量：${sorted
+          .map((s) => `${s.year} 年 ${s.category} 超出 ${s.shortfallKg} 千克`)
+          .join('；')}`,
+        en: `facility ${facilityId} is licensed for less than it already holds: ${sorted
+          .map((s) => `${s.category} ${s.year} over by ${s.shortfallKg} kg`)
+          .join('; ')}`,
+      },
+      party: 'licensing-bureau',
+      jurisdiction: province,
+      responsible: { agencyKind: 'provincial-bureau' },
+      dueAt: null,
+      overdue: false,
+      overdueAtDue: false,
+      since,
+    },
+  ];
 }

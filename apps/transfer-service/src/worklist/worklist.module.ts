@@ -4,7 +4,8 @@ import { WorklistResolver } from './worklist.resolver';
 
 /**
  * What waits on each agency: Agency.transferWorklist. Its own projection over transfer, manifest,
- * agreement and facility events; it imports no other mechanism.
+ * agreement, facility, approval-usage and capacity-ledger events (folded with their own deciders); it
+ * imports no other mechanism.
  */
 @Module({ providers: [WorklistReadModel, WorklistResolver], exports: [WorklistReadModel] })
 export class WorklistModule {}

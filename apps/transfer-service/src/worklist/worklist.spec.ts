@@ -15,8 +15,15 @@ import { workItemPage } from '@lianfang/graph';
 import { PLATFORM, type Platform } from '@lianfang/runtime';
 import { describeWithPostgres, useSubgraph, useTestDatabase } from '@lianfang/testing';
 import { agreementDecider, agreementStream, type AgreementCommand } from '../agreement/decider';
-import { facilityDecider, facilityStream, type FacilityCommand } from '../facility/decider';
+import { capacityDecider, capacityStream, type CapacityCommand } from '../capacity/decider';
+import {
+  facilityDecider,
+  facilityStream,
+  type FacilityCommand,
+  type FacilityState,
+} from '../facility/decider';
 import { manifestDecider, manifestStream, type ManifestCommand } from '../manifest/decider';
+import { approvalUsageDecider, approvalUsageStream, type ApprovalUsageCommand } from '../manifest/usage';
 import { service } from '../service';
 import {
   transferDecider,
@@ -27,7 +34,16 @@ import {
   type TransferState,
 } from '../transfer/decider';
 import type { AgencyNode } from '../agency/agency.types';
-import { agreementNextActions, transferItems } from './work-items';
+import {
+  agreementNextActions,
+  approvalUsedUp,
+  discrepancyItems,
+  evolveDiscrepancies,
+  openManifestItems,
+  shortfallItems,
+  transferItems,
+  type ApprovalStanding,
+} from './work-items';
 import { WorklistReadModel } from './worklist.projection';
 import { holderOf } from './worklist.resolver';
 
@@ -597,7 +613,247 @@ function worklistStory(subgraph: ReturnType<typeof useSubgraph>) {
     await facility(FACILITY, { type: 'ReinstateFacility', data: { facilityId: FACILITY } }, now);
     expect(suspended(await items('sc-eeb'))).toEqual([]);
     expect(suspended(await items('cq-eeb'))).toEqual([]);
-    expect(await items(JINCHENG.id)).toEqual([]);
+    // Reinstated: the generator may ship again under each approval, due by its last valid day.
+    expect((await items(JINCHENG.id)).map((i) => [i.recordId, i.action]).sort()).toEqual(
+      ['wl-t1', 'wl-t3', 'wl-t4'].map((id) => [id, 'transfer.open-manifest']),
+    );
+  });
+
+  it("puts 'open a manifest' on the generator after an approval, until it is used up, released or its receiver revoked", async () => {
+    const now = new Date();
+    const openers = async () =>
+      (await items(JINCHENG.id))
+        .filter((i) => i.action === 'transfer.open-manifest')
+        .map((i) => i.recordId)
+        .sort();
+    const state = await approvedTransfer('wl-t7', now);
+    const validUntil = state.approval?.validUntil ?? '';
+    const lastDay = LocalDate.parseOrThrow(validUntil);
+    expect((await items(JINCHENG.id)).find((i) => i.recordId === 'wl-t7')).toEqual({
+      recordId: 'wl-t7',
+      action: 'transfer.open-manifest',
+      party: 'generator',
+      jurisdiction: SICHUAN,
+      dueAt: lastDay.plusDays(1).startInstant().toISOString(),
+      dueDay: validUntil,
+      overdue: false,
+    });
+    // Nobody else is asked to open it.
+    expect((await items('sc-eeb')).some((i) => i.action === 'transfer.open-manifest')).toBe(false);
+
+    // Manifests declaring all 12 t of the approval use it up; a rejected one gives its weight back.
+    const usage = (manifestNumber: string, body: Omit<ApprovalUsageCommand, 'metadata'>) =>
+      run(approvalUsageDecider, approvalUsageStream('wl-t7'), body as ApprovalUsageCommand, timer, now).then(
+        () => manifestNumber,
+      );
+    const commit = (manifestNumber: string, declaredKg: string) =>
+      usage(manifestNumber, {
+        type: 'CommitDeclared',
+        data: {
+          transferId: 'wl-t7',
+          manifestNumber,
+          wasteClass: 'hazardous:900-249-08',
+          declaredKg,
+          authorizedKg: '12000',
+        },
+      });
+    await commit('m-1', '8000');
+    expect(await openers()).toContain('wl-t7');
+    await commit('m-2', '4000');
+    expect(await openers()).not.toContain('wl-t7');
+    await usage('m-2', { type: 'ReleaseRejected', data: { manifestNumber: 'm-2' } });
+    expect(await openers()).toContain('wl-t7');
+
+    // Its capacity released at expiry (the approval-expiry timer): it is over.
+    const year = LocalDate.ofInstant(now).year;
+    const ledger = capacityStream(FACILITY, 'HW08', year);
+    const capacity = (body: Omit<CapacityCommand, 'metadata'>) =>
+      run(capacityDecider, ledger, body as CapacityCommand, timer, now);
+    await capacity({
+      type: 'OpenLedger',
+      data: { facilityId: FACILITY, category: 'HW08', year, capacityKg: '5000000' },
+    });
+    await capacity({ type: 'Reserve', data: { reservationId: 'wl-t7', quantityKg: '12000' } });
+    expect(await openers()).toContain('wl-t7');
+    await capacity({ type: 'Release', data: { reservationId: 'wl-t7', reason: 'expiry' } });
+    expect(await openers()).toEqual(['wl-t1', 'wl-t3', 'wl-t4']);
+
+    // A revoked receiver takes no manifests again: every item of its approvals goes.
+    await facility(
+      FACILITY,
+      { type: 'RevokeFacility', data: { facilityId: FACILITY, reason: '吊销许可证' } },
+      now,
+    );
+    expect(await openers()).toEqual([]);
+  });
+
+  it("puts a manifest's discrepancies on the receiving province's bureau; a correction within tolerance closes the weight one", async () => {
+    const now = new Date();
+    const today = LocalDate.ofInstant(now);
+    const approval = (await approvedTransfer('wl-t8', now)).approval;
+    const number = `${today.year}5101000002`;
+    const carrier = SHUYUN.creditCode ?? '';
+    const step = (body: Omit<ManifestCommand, 'metadata'>, by: string) =>
+      manifest(number, body, userOf(by), new Date());
+    await step(
+      {
+        type: 'OpenManifest',
+        data: {
+          manifestNumber: number,
+          authorization: {
+            kind: 'approval',
+            id: 'wl-t8',
+            remainingKg: approval?.totalKg ?? '0',
+            validFrom: approval?.validFrom ?? '',
+            validUntil: approval?.validUntil ?? '',
+            wasteClasses: ['hazardous:900-249-08'],
+            receiverFacilityId: FACILITY,
+          },
+          generator: { creditCode: JINCHENG.creditCode ?? '', jurisdiction: '510100' },
+          receiver: { creditCode: YUHUAN.creditCode ?? '', jurisdiction: '500115', facilityId: FACILITY },
+          carrierCreditCode: carrier,
+          consignor: 'generator',
+          waste: {
+            wasteClass: 'hazardous:900-249-08',
+            name: '废矿物油',
+            declaredKg: '4000',
+            hazardCharacteristics: ['T', 'I'],
+            packaging: 'IBC 吨桶',
+            form: 'liquid',
+            emergencyMeasures: '泄漏时用沙土围堵，禁止明火',
+          },
+        },
+      },
+      JINCHENG.id,
+    );
+    await step(
+      {
+        type: 'ConfirmPickup',
+        data: {
+          manifestNumber: number,
+          carrierCreditCode: carrier,
+          vehiclePlate: '川A12345',
+          operatingLicence: '川交运管危字510100001号',
+          driverSubjectId: 'driver-1',
+        },
+      },
+      SHUYUN.id,
+    );
+    await step({ type: 'Deliver', data: { manifestNumber: number, carrierCreditCode: carrier } }, SHUYUN.id);
+    // 300 kg short of 4000 (7.5%): beyond both tolerances; and the drums are not what was declared.
+    await step(
+      {
+        type: 'AcceptReceipt',
+        data: {
+          manifestNumber: number,
+          acceptedKg: '3700',
+          method: 'R9',
+          differences: [{ kind: 'packaging', declared: 'IBC 吨桶', found: '200 L 铁桶' }],
+        },
+      },
+      YUHUAN.id,
+    );
+    const discrepancies = async (agencyId: string) =>
+      (await worklist(agencyId, { first: 100 })).edges
+        .map((e) => e.node)
+        .filter((n) => n.recordId === number && n.action.startsWith('manifest.discrepancy-'));
+    const found = await discrepancies('cq-eeb');
+    expect(found.map((n) => [n.action, n.party, n.jurisdiction, n.dueAt, n.overdue])).toEqual([
+      ['manifest.discrepancy-packaging', 'receiving-bureau', CHONGQING, null, false],
+      ['manifest.discrepancy-weight', 'receiving-bureau', CHONGQING, null, false],
+    ]);
+    expect(found.find((n) => n.action === 'manifest.discrepancy-weight')?.label.en).toContain('3700.000 kg');
+    expect(found.find((n) => n.action === 'manifest.discrepancy-packaging')?.label).toEqual({
+      zh: '备查：联单包装不符，申报“IBC 吨桶”，实为“200 L 铁桶”',
+      en: 'for information: the packaging differs, "IBC 吨桶" declared, "200 L 铁桶" found',
+    });
+    // Reported to the receiving side only (domain.md); the exporting bureau has the integration event.
+    expect(await discrepancies('sc-eeb')).toEqual([]);
+    const since = found.find((n) => n.action === 'manifest.discrepancy-weight')?.since;
+
+    // Corrected to 3750: still beyond tolerance, the same discrepancy (since kept), with the new weight.
+    await step(
+      { type: 'CorrectReceipt', data: { manifestNumber: number, acceptedKg: '3750', reason: '复磅' } },
+      YUHUAN.id,
+    );
+    const still = (await discrepancies('cq-eeb')).find((n) => n.action === 'manifest.discrepancy-weight');
+    expect(still?.since).toBe(since);
+    expect(still?.label.en).toContain('3750.000 kg');
+
+    // Corrected to 3850 (150 kg, 3.75%): within tolerance, the weight item closes; the packaging one stays.
+    await step(
+      {
+        type: 'CorrectReceipt',
+        data: { manifestNumber: number, acceptedKg: '3850', reason: '地磅校准后复核' },
+      },
+      YUHUAN.id,
+    );
+    expect((await discrepancies('cq-eeb')).map((n) => n.action)).toEqual(['manifest.discrepancy-packaging']);
+    // Disposal ends the receiver's work, not the record of what arrived.
+    await step({ type: 'ConfirmDisposal', data: { manifestNumber: number, method: 'R9' } }, YUHUAN.id);
+    expect((await discrepancies('cq-eeb')).map((n) => n.action)).toEqual(['manifest.discrepancy-packaging']);
+  });
+
+  it("puts a capacity shortfall on the bureau of the facility's province until the ledger is back within its licence", async () => {
+    const now = new Date();
+    const year = LocalDate.ofInstant(now).year;
+    const facilityId = 'fac-wl-rongqing';
+    const ledger = capacityStream(facilityId, 'HW08', year);
+    const capacity = (body: Omit<CapacityCommand, 'metadata'>) =>
+      run(capacityDecider, ledger, body as CapacityCommand, timer, now);
+    const shortfalls = async (agencyId: string) =>
+      (await items(agencyId)).filter((i) => i.action === 'capacity.shortfall');
+    await capacity({ type: 'OpenLedger', data: { facilityId, category: 'HW08', year, capacityKg: '10000' } });
+    await capacity({ type: 'Reserve', data: { reservationId: 'wl-c1', quantityKg: '6000' } });
+    await capacity({ type: 'Reserve', data: { reservationId: 'wl-c2', quantityKg: '3000' } });
+    // A partial revocation below what is held: 9 t committed, 5 t licensed.
+    await capacity({
+      type: 'AdjustCapacity',
+      data: { capacityKg: '5000', revocation: true, reason: '许可证部分吊销' },
+    });
+    // The facility is not registered yet: nobody's province to name.
+    expect(await shortfalls('sc-eeb')).toEqual([]);
+    await facility(
+      facilityId,
+      {
+        type: 'RegisterFacility',
+        data: {
+          facilityId,
+          profile: {
+            name: { zh: '成都蓉清危废处置中心', en: 'Chengdu Rongqing Disposal Centre' },
+            licenceNumber: '川危废经第510112001号',
+            operatorCreditCode: directory.requireAgency('cd-rongqing-disposal').creditCode ?? '',
+            jurisdiction: '510112',
+            coordinates: { lat: '30.56', lon: '104.27' },
+            licensed: [{ category: 'HW08', annualCapacityTonnes: '5' }],
+            validFrom: '2024-01-01',
+            validTo: '2099-12-31',
+          },
+        },
+      },
+      now,
+    );
+    const expected = {
+      recordId: facilityId,
+      action: 'capacity.shortfall',
+      party: 'licensing-bureau',
+      jurisdiction: SICHUAN,
+      dueAt: null,
+      dueDay: null,
+      overdue: false,
+    };
+    expect(await shortfalls('sc-eeb')).toEqual([expected]);
+    expect(await shortfalls('cq-eeb')).toEqual([]);
+    const label = async () =>
+      (await worklist('sc-eeb', { first: 100 })).edges.find((e) => e.node.action === 'capacity.shortfall')
+        ?.node.label.en;
+    expect(await label()).toContain(`HW08 ${year} over by 4000.000 kg`);
+
+    // One approval released: 6 t held, still 1 t over; the other: within the licence, the item goes.
+    await capacity({ type: 'Release', data: { reservationId: 'wl-c2', reason: 'withdrawal' } });
+    expect(await label()).toContain(`HW08 ${year} over by 1000.000 kg`);
+    await capacity({ type: 'Release', data: { reservationId: 'wl-c1', reason: 'revocation' } });
+    expect(await shortfalls('sc-eeb')).toEqual([]);
   });
 
   it('refuses to show an agency’s worklist to anyone but the agency itself, naming the rule', async () => {
@@ -746,6 +1002,133 @@ describe('the worklist derives its items from the deciders’ next actions', () 
     expect(
       agreementNextActions({ ...base, status: 'rejected', signedBy: [], pendingAmendment: null }),
     ).toEqual([]);
+  });
+});
+
+describe('the worklist items of approvals, discrepancies and capacity (pure)', () => {
+  const standing = (patch: Partial<ApprovalStanding> = {}): ApprovalStanding => ({
+    approval: {
+      transferId: 't',
+      facilityId: FACILITY,
+      generatorAgencyId: JINCHENG.id,
+      exportingJurisdiction: SICHUAN,
+      receivingJurisdiction: CHONGQING,
+      validUntil: '2027-06-30',
+    },
+    lines: [
+      { wasteCode: '900-249-08', quantityKg: '1000.000' },
+      { wasteCode: '900-249-08', quantityKg: '500.000' },
+      { wasteCode: '900-041-49', quantityKg: '200.000' },
+    ],
+    approved: true,
+    usage: null,
+    released: false,
+    facility: undefined,
+    today: '2027-06-30',
+    ...patch,
+  });
+  const actions = (s: ApprovalStanding) =>
+    openManifestItems(s, '2027-01-01T00:00:00.000Z').map((i) => i.action);
+
+  it('asks the generator to open manifests through the last valid day, not after, nor when over', () => {
+    expect(openManifestItems(standing(), '2027-01-01T00:00:00.000Z')).toEqual([
+      expect.objectContaining({
+        action: 'transfer.open-manifest',
+        party: 'generator',
+        responsible: { agencyId: JINCHENG.id },
+        // 24:00 Asia/Shanghai of 30 June.
+        dueAt: '2027-06-30T16:00:00.000Z',
+        overdueAtDue: false,
+      }),
+    ]);
+    expect(actions(standing({ today: '2027-07-01' }))).toEqual([]);
+    expect(actions(standing({ released: true }))).toEqual([]);
+    expect(actions(standing({ approved: false }))).toEqual([]);
+    const facility = (status: 'active' | 'suspended' | 'revoked') =>
+      ({ status, facilityId: FACILITY, profile: {} }) as unknown as FacilityState;
+    expect(actions(standing({ facility: facility('active') }))).toEqual(['transfer.open-manifest']);
+    expect(actions(standing({ facility: facility('suspended') }))).toEqual([]);
+    expect(actions(standing({ facility: facility('revoked') }))).toEqual([]);
+  });
+
+  it('counts an approval used up only when every class is held, the lines of one code summed', () => {
+    const usage = (held: Record<string, [string, string]>) => ({
+      transferId: 't',
+      manifests: Object.fromEntries(
+        Object.entries(held).map(([m, [wasteClass, kg]]) => [
+          m,
+          { wasteClass, kg, basis: 'declared' as const },
+        ]),
+      ),
+    });
+    const lines = standing().lines;
+    expect(approvalUsedUp(lines, null)).toBe(false);
+    expect(approvalUsedUp(lines, usage({ a: ['hazardous:900-249-08', '1500.000'] }))).toBe(false);
+    expect(
+      approvalUsedUp(
+        lines,
+        usage({ a: ['hazardous:900-249-08', '1499.999'], b: ['hazardous:900-041-49', '200.000'] }),
+      ),
+    ).toBe(false);
+    expect(
+      approvalUsedUp(
+        lines,
+        usage({ a: ['hazardous:900-249-08', '1500.000'], b: ['hazardous:900-041-49', '200.000'] }),
+      ),
+    ).toBe(true);
+  });
+
+  it('keeps a weight discrepancy that a correction re-judges in the same command, with its first day', () => {
+    const found = (acceptedKg: string) =>
+      ({
+        type: 'ManifestDiscrepancyFound',
+        data: {
+          manifestNumber: 'n',
+          kind: 'weight',
+          declaredKg: '4000.000',
+          acceptedKg,
+          differenceKg: '0',
+          tolerance: { percentBasisPoints: 500, kg: '100.000' },
+          reportTo: CHONGQING,
+        },
+      }) as const;
+    const corrected = { type: 'ManifestReceiptCorrected', data: { manifestNumber: 'n' } } as never;
+    const first = evolveDiscrepancies(undefined, found('3700.000'), 'c1', 'T1');
+    const reJudged = evolveDiscrepancies(
+      evolveDiscrepancies(first, corrected, 'c2', 'T2'),
+      found('3750.000'),
+      'c2',
+      'T2',
+    );
+    expect(discrepancyItems(reJudged).map((i) => [i.action, i.since, i.jurisdiction])).toEqual([
+      ['manifest.discrepancy-weight', 'T1', CHONGQING],
+    ]);
+    // Closed by a correction within tolerance; a later finding (another command) is a new one.
+    const closed = evolveDiscrepancies(reJudged, corrected, 'c3', 'T3');
+    expect(discrepancyItems(closed)).toEqual([]);
+    expect(
+      discrepancyItems(evolveDiscrepancies(closed, found('3000.000'), 'c4', 'T4')).map((i) => i.since),
+    ).toEqual(['T4']);
+    // A correction of a manifest without a discrepancy records nothing.
+    expect(evolveDiscrepancies(undefined, corrected, 'c1', 'T1')).toBeUndefined();
+  });
+
+  it('names no bureau for a shortfall until the facility is known, then its province', () => {
+    const short = [{ category: 'HW08', year: 2027, shortfallKg: '10.000' }];
+    expect(shortfallItems('f', undefined, short, 'T')).toEqual([]);
+    const registered = {
+      status: 'active',
+      facilityId: 'f',
+      profile: { jurisdiction: '500115' },
+    } as unknown as FacilityState;
+    expect(shortfallItems('f', registered, [], 'T')).toEqual([]);
+    expect(shortfallItems('f', registered, short, 'T')).toEqual([
+      expect.objectContaining({
+        action: 'capacity.shortfall',
+        jurisdiction: CHONGQING,
+        responsible: { agencyKind: 'provincial-bureau' },
+      }),
+    ]);
   });
 });
 

@@ -191,7 +191,10 @@ forEachBackend(testing, 'personal data: protect, reveal, erase', (backend) => {
       [`transfer-${transferId}`],
     );
     const stored = raw.rows.map((r) => r.data).join('\n');
+    // Stored JSON is ASCII (non-ASCII as \u escapes): look for the name in both spellings.
     expect(stored).not.toContain('王建国');
+    expect(stored).not.toContain('\\u738b\\u5efa\\u56fd');
+    expect(JSON.stringify(raw.rows.map((r) => JSON.parse(r.data) as unknown))).not.toContain('王建国');
     expect(stored).not.toContain('0013');
     const rawEvents = (await backend().store.readStream(`transfer-${transferId}`)).events;
     const rawDriver = (rawEvents[1].data as { driver: Record<string, unknown> }).driver;

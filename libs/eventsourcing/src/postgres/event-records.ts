@@ -18,6 +18,8 @@ import type { UpcasterChain } from '../store/upcasting';
  * starting with `"` is always JSON. Not to_json for all: it looks its types up on every call, a quarter
  * of the query's time on PGlite. Data comes last, so it is found without scanning it. recorded_at is
  * converted with the formula the appends return, so an append's result equals what reads give back.
+ * Appends store data and metadata as ASCII JSON (`asciiJson`), so a record is usually all ASCII: cheap to
+ * decode from UTF-8 and a one-byte string (events stored before that, with raw UTF-8, read the same).
  * `e` is the alias of the events table in the statement.
  */
 export const EVENT_RECORD = `concat_ws(E'\\x1f', e.global_position, e.transaction_id, e.stream_position,

@@ -24,12 +24,7 @@ import type {
 import { formatLogPosition, LOG_START, type LogPosition, type RecordedEvent } from '../store/events';
 import { asciiJson, encodeJson, toPublishedJson } from '../store/json-codec';
 import { UpcasterChain, type SchemaVersions, type Upcaster } from '../store/upcasting';
-import {
-  EVENT_RECORD,
-  EventRecordDecoder,
-  type EventRecordRow,
-  type StoredMetadata,
-} from './event-records';
+import { EVENT_RECORD, EventRecordDecoder, type EventRecordRow, type StoredMetadata } from './event-records';
 import { eventsChannel, migrateEventStore, outboxChannel, type MigrationReport } from './migrations';
 
 /**

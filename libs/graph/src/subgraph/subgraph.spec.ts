@@ -313,7 +313,9 @@ describe('SubgraphModule', () => {
   describe('in production', () => {
     let prod: { app: INestApplication; url: string };
     beforeAll(async () => {
-      prod = await start(BetaApp.register({ ...env, NODE_ENV: 'production' }));
+      prod = await start(
+        BetaApp.register({ ...env, NODE_ENV: 'production', PERSONAL_DATA_MASTER_KEY: 'A'.repeat(43) + '=' }),
+      );
     });
     afterAll(async () => {
       await prod?.app.close();
