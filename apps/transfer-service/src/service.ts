@@ -1,19 +1,12 @@
-import {
-  serviceConfigSchema,
-  type EmbeddedSeed,
-  type ServiceConfig,
-  type ServiceDefinition,
-} from '@lianfang/runtime';
+import type { EmbeddedSeed, ServiceDefinition } from '@lianfang/runtime';
 import { AppModule } from './app.module';
+import { transferServiceConfigSchema, type TransferServiceConfig } from './config';
 import { seedDemo } from './demo/demo-seed';
 
-const name = 'transfer-service';
-const defaultPort = 4001;
-
-export const service: ServiceDefinition<ServiceConfig> = {
-  name,
-  defaultPort,
-  config: serviceConfigSchema({ name, defaultPort, schema: 'transfer' }),
+export const service: ServiceDefinition<TransferServiceConfig> = {
+  name: 'transfer-service',
+  defaultPort: 4001,
+  config: transferServiceConfigSchema,
   module: (config, shared) => AppModule.register(config, shared),
 };
 

@@ -13,10 +13,11 @@ import {
 } from '@lianfang/eventsourcing';
 import { readWholeStream } from '@lianfang/graph';
 import { integrationEvent } from '@lianfang/messaging';
-import { AGENCY_DIRECTORY, PLATFORM, type Platform } from '@lianfang/runtime';
+import { AGENCY_DIRECTORY, PLATFORM, SERVICE_CONFIG, type Platform } from '@lianfang/runtime';
 import { TRANSFER_APPROVALS, type TransferApprovals } from '../capacity/ports';
 import { PUBLISHED } from '../common/published';
 import { WORKING_DAY_CALENDAR } from '../common/time';
+import type { TransferServiceConfig } from '../config';
 import {
   transferDecider,
   transferStream,
@@ -63,9 +64,11 @@ export class TransferCommands {
     @Inject(PLATFORM) private readonly platform: Platform,
     @Inject(AGENCY_DIRECTORY) private readonly directory: AgencyDirectory,
     @Inject(WORKING_DAY_CALENDAR) calendar: WorkingDayCalendar,
+    @Inject(SERVICE_CONFIG) config: Pick<TransferServiceConfig, 'INTRA_PROVINCE_LETTER'>,
     @Optional() @Inject(TRANSFER_APPROVALS) private readonly approvals?: TransferApprovals,
   ) {
-    this.decider = transferDecider({ calendar });
+    // A province may require the letter within its borders too (INTRA_PROVINCE_LETTER).
+    this.decider = transferDecider({ calendar, intraProvinceSkipsLetter: !config.INTRA_PROVINCE_LETTER });
   }
 
   /**
