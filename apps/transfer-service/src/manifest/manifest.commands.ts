@@ -18,7 +18,7 @@ import {
   type PendingEvent,
   type PersonalDataCodec,
   type RecordedEvent,
-  type StreamBinding,
+  type StreamBindings,
   type StreamModel,
 } from '@lianfang/eventsourcing';
 import { readWholeStream } from '@lianfang/graph';
@@ -118,8 +118,7 @@ interface Terms {
 }
 
 // Each binding keeps its own event and state types; the decisions below cast per stream.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Bindings = Record<string, StreamBinding<any, any>>;
+type Bindings = StreamBindings;
 type Decided = Record<string, readonly DomainEvent[]>;
 
 /** What an approval or a filing lets manifests carry (Arts 21–28; filings for the other classes). */
