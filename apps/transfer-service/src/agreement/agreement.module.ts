@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PLATFORM, type Platform } from '@lianfang/runtime';
+import { AgreementCommands } from './agreement.commands';
 import { AgreementReadModel } from './agreement.projection';
 import { AgreementQueries } from './agreement.queries';
 import { AgreementResolver } from './agreement.resolver';
@@ -13,10 +14,11 @@ import { AgreementTerms } from './agreement.terms';
       inject: [PLATFORM],
       useFactory: (p: Platform) => new AgreementQueries(p.sql, p.schema),
     },
+    AgreementCommands,
     AgreementReadModel,
     AgreementTerms,
     AgreementResolver,
   ],
-  exports: [AgreementTerms],
+  exports: [AgreementTerms, AgreementCommands],
 })
 export class AgreementModule {}

@@ -20,7 +20,6 @@ import {
   type RequestContext,
 } from '@lianfang/auth';
 import { JurisdictionCode, LocalDate } from '@lianfang/domain-kernel';
-import { Aggregates, type Decider, type PendingEvent } from '@lianfang/eventsourcing';
 import {
   HistoryEntryType,
   historyEntryOf,
@@ -29,9 +28,8 @@ import {
   stateAsOf,
   userCommandMetadata,
 } from '@lianfang/graph';
-import { deterministicUuid, integrationEvent } from '@lianfang/messaging';
+import { deterministicUuid } from '@lianfang/messaging';
 import { AGENCY_DIRECTORY, PLATFORM, type Platform } from '@lianfang/runtime';
-import { PUBLISHED } from '../common/published';
 import { CLOCK, type Clock } from '../common/time';
 import {
   agreementPolicy,
@@ -42,6 +40,7 @@ import {
   signAgreements,
   visibilityOfAgreement,
 } from './agreement.access';
+import { AgreementCommands } from './agreement.commands';
 import { nextActionsFor } from './agreement.next-actions';
 import { AgreementReadModel } from './agreement.projection';
 import { AgreementQueries, agreementNodeOf, clausesOut } from './agreement.queries';
@@ -62,13 +61,7 @@ import {
   ProposeAmendmentInput,
 } from './agreement.types';
 import type { AgreementClausesInput } from './clauses';
-import {
-  agreementDecider,
-  agreementStream,
-  type AgreementCommand,
-  type AgreementEvent,
-  type AgreementState,
-} from './decider';
+import { agreementStream, type AgreementCommand, type AgreementState } from './decider';
 import { clausesInForce } from './queries';
 
 type CommandBody = Omit<AgreementCommand, 'metadata'>;
@@ -124,32 +117,13 @@ function clausesOf(input: AgreementClausesInputType): AgreementClausesInput {
   };
 }
 
-/** The published text of an agreement: the decider's agreed clauses, copied into the contract's shape. */
-function publishedText(
-  state: Exclude<AgreementState, { status: 'none' }>,
-  text: Extract<AgreementEvent, { type: 'AgreementAdopted' | 'AgreementAmended' }>['data'],
-) {
-  return {
-    agreementId: state.agreementId,
-    title: { zh: state.title.zh, en: state.title.en },
-    members: [...text.members],
-    // The term starts with the agreement; an amendment changes the clauses from its own date.
-    effectiveFrom: state.effectiveFrom,
-    effectiveTo: text.validUntil,
-    whitelist: text.clauses.whitelist,
-    rateSchedules: text.clauses.compensationRates,
-    discrepancyTolerance: text.clauses.tolerance,
-    maxTransitDays: text.clauses.maxTransitDays,
-  };
-}
-
 @Resolver(() => AgreementNode)
 @Allow(readAgreements)
 export class AgreementResolver {
   constructor(
     @Inject(AgreementQueries) private readonly queries: AgreementQueries,
     @Inject(AgreementReadModel) private readonly readModel: AgreementReadModel,
-    @Inject(Aggregates) private readonly aggregates: Aggregates,
+    @Inject(AgreementCommands) private readonly commands: AgreementCommands,
     @Inject(Idempotency) private readonly idempotency: Idempotency,
     @Inject(PLATFORM) private readonly platform: Platform,
     @Inject(AGENCY_DIRECTORY) private readonly directory: AgencyDirectory,
@@ -504,41 +478,7 @@ export class AgreementResolver {
     });
     const command = { ...body, metadata } as AgreementCommand;
     const { agreementId } = command.data;
-    const decider: Decider<AgreementCommand, AgreementEvent, AgreementState> = {
-      initialState: agreementDecider.initialState,
-      evolve: agreementDecider.evolve,
-      decide(c, state) {
-        check(state);
-        return agreementDecider.decide(c, state);
-      },
-    };
-    const result = await this.aggregates.handle({
-      decider,
-      streamId: agreementStream(agreementId),
-      command,
-      // The compensation service settles by adopted rates: adoption and amendment are published.
-      outbox: (events, state) =>
-        state.status === 'none'
-          ? []
-          : events.flatMap((event: PendingEvent<AgreementEvent>) => {
-              if (event.type === 'AgreementAdopted')
-                return [this.published('AgreementAdopted', event, publishedText(state, event.data), command)];
-              if (event.type === 'AgreementAmended')
-                return [
-                  this.published(
-                    'AgreementAmended',
-                    event,
-                    {
-                      ...publishedText(state, event.data),
-                      amendmentId: event.data.amendmentId,
-                      amendmentEffectiveDate: event.data.effectiveFrom,
-                    },
-                    command,
-                  ),
-                ];
-              return [];
-            }),
-    });
+    const result = await this.commands.handle(command, check);
     await this.readModel.waitFor(result.lastLogPosition);
     const node = await this.queries.byId(agreementId);
     if (!node)
@@ -546,23 +486,5 @@ export class AgreementResolver {
         `agreement ${agreementId} is missing from the read model / 读模型中缺少协议 ${agreementId}`,
       );
     return node;
-  }
-
-  private published(
-    type: 'AgreementAdopted' | 'AgreementAmended',
-    event: PendingEvent<AgreementEvent>,
-    data: Record<string, unknown>,
-    command: AgreementCommand,
-  ) {
-    return integrationEvent({
-      topic: this.platform.topic,
-      source: 'transfer',
-      type,
-      from: event,
-      actor: command.metadata.actor,
-      correlationId: command.metadata.correlationId,
-      contracts: PUBLISHED,
-      data,
-    });
   }
 }
