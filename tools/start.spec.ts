@@ -119,7 +119,8 @@ describe('npm start (tools/start.mjs): the embedded platform', () => {
     let seeded: Seeded | undefined;
     const first = startPlatform(env);
     try {
-      await first.waitFor(/GraphQL\s+http:\/\/localhost:\d+\/graphql/, 'the GraphQL URL');
+      // The banner's last line: everything above it has been printed (stdout arrives in chunks).
+      await first.waitFor(/Ctrl-C to stop/, 'the whole banner');
       expect(first.stdout()).toContain(`GraphQL   ${graphql}`);
       expect(first.stdout()).toContain(`${dataDir} (new / 新建)`);
       expect(first.stdout()).toContain('npm run -s token -- --list');
@@ -173,7 +174,7 @@ describe('npm start (tools/start.mjs): the embedded platform', () => {
 
     const second = startPlatform(env);
     try {
-      await second.waitFor(/GraphQL\s+http:\/\/localhost:\d+\/graphql/, 'the GraphQL URL again');
+      await second.waitFor(/Ctrl-C to stop/, 'the whole banner again');
       expect(second.stdout()).toContain(`${dataDir} (reused from an earlier run / 沿用已有数据)`);
       expect((await fetch(`http://127.0.0.1:${base + 1}/health`)).status).toBe(200);
       // The same token (the issuer's key was kept), the same register: a restart seeds nothing twice.
