@@ -117,8 +117,6 @@ interface Terms {
   readonly maxTransitDays: number;
 }
 
-// Each binding keeps its own event and state types; the decisions below cast per stream.
-type Bindings = StreamBindings;
 type Decided = Record<string, readonly DomainEvent[]>;
 
 /** What an approval or a filing lets manifests carry (Arts 21–28; filings for the other classes). */
@@ -242,7 +240,7 @@ export class ManifestCommands {
     const number = command.data.manifestNumber;
     const manifest = await this.loadManifest(number);
     const prepared = await this.withAgreementTerms(this.withDriverSubject(command, options), manifest.state);
-    const streams: Bindings = { manifest: { streamId: manifestStream(number), decider: this.decider } };
+    const streams: StreamBindings = { manifest: { streamId: manifestStream(number), decider: this.decider } };
 
     // Checked again inside the loop; here so nothing (not even a driver's key) is made for a stranger.
     if (identity) this.authorizeOn(identity, prepared, manifest.state);
@@ -360,7 +358,7 @@ export class ManifestCommands {
     for (let attempt = 0; attempt < NUMBER_ATTEMPTS; attempt++) {
       const counter = await this.load(manifestSerialStream(city, onDate.year), manifestSerialDecider);
       const manifestNumber = nextManifestNumber(counter, onDate.year, city).value;
-      const streams: Bindings = {
+      const streams: StreamBindings = {
         manifest: { streamId: manifestStream(manifestNumber), decider: this.decider },
         serials: { streamId: manifestSerialStream(city, onDate.year), decider: manifestSerialDecider },
         usage: { streamId: approvalUsageStream(transferId), decider: approvalUsageDecider },
@@ -520,7 +518,7 @@ export class ManifestCommands {
 
   /** The opening's manifest: on a replay the first run's number, read from the events it stored. */
   private async openingResult(
-    result: HandleCommandAcrossResult<Bindings>,
+    result: HandleCommandAcrossResult<StreamBindings>,
     attempted: string,
   ): Promise<ManifestCommandResult> {
     const opened = result.events.find(

@@ -22,6 +22,7 @@ import {
 import type { CommandMetadata, LogPosition } from '@lianfang/eventsourcing';
 import {
   historyEntryOf,
+  historyOf,
   HistoryEntryType,
   Idempotency,
   readWholeStream,
@@ -210,7 +211,7 @@ export class ManifestResolver {
   @ResolveField(() => [HistoryEntryType], { description: 'Its facts, oldest first. 联单历史。' })
   async history(@Parent() node: ManifestNode): Promise<HistoryEntryType[]> {
     // The node was authorized when it was read.
-    return (await readWholeStream(this.platform.store, manifestStream(node.number))).map(historyEntryOf);
+    return historyOf(this.platform.store, manifestStream(node.number));
   }
 
   /** `_entities`: other subgraphs hand over `{ number }`; the caller must be allowed to see it. */
