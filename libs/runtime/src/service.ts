@@ -1,4 +1,10 @@
-import { type DynamicModule, type INestApplication, Logger, type LogLevel } from '@nestjs/common';
+import {
+  type DynamicModule,
+  type INestApplication,
+  Logger,
+  type LogLevel,
+  type NestApplicationOptions,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Transport } from '@lianfang/messaging';
@@ -44,6 +50,11 @@ export interface StartOptions {
   readonly host?: string;
   readonly shared?: SharedResources;
   readonly logLevels?: LogLevel[];
+  /**
+   * Builds the Nest application from the root module (default `NestFactory.create`). Tests pass one that
+   * replaces providers (libs/testing); everything after it — logger, body limit, listen — stays here.
+   */
+  readonly createApp?: (module: DynamicModule, options: NestApplicationOptions) => Promise<INestApplication>;
 }
 
 /** Validates the configuration, boots the app and listens; the caller decides when to close it. */
@@ -55,7 +66,8 @@ export async function startService<C>(
     HOST?: string;
     PORT?: number;
   };
-  const app = await NestFactory.create(def.module(config, options.shared ?? {}), {
+  const createApp = options.createApp ?? ((module, appOptions) => NestFactory.create(module, appOptions));
+  const app = await createApp(def.module(config, options.shared ?? {}), {
     logger: options.logLevels ?? ['error', 'warn', 'log'],
     abortOnError: false,
     // Held until the app's own JSON logger (ObservabilityModule) takes over, so boot lines are JSON too.

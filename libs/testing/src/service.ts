@@ -1,10 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { InjectionToken, LogLevel } from '@nestjs/common';
+import type { InjectionToken } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
-  ServiceLogger,
   startService,
   type RunningService,
   type ServiceDefinition,
@@ -47,50 +46,20 @@ export type RunningServiceHandle = (() => RunningService & { dataDir: string }) 
  * `startService` with providers replaced: the same configuration, module, logger and listening, built
  * through Nest's testing module (the only way Nest replaces a provider anywhere in the module tree).
  */
-export async function startServiceWithOverrides<C>(
+export function startServiceWithOverrides<C>(
   def: ServiceDefinition<C>,
   options: StartOptions & { readonly overrides: readonly ProviderOverride[] },
 ): Promise<RunningService> {
-  const config = def.config.load(options.env ?? process.env, def.name) as C & {
-    HOST?: string;
-    PORT?: number;
-  };
-  let builder = Test.createTestingModule({ imports: [def.module(config, options.shared ?? {})] });
-  for (const { provide, useValue } of options.overrides)
-    builder = builder.overrideProvider(provide).useValue(useValue);
-  const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication({
-    logger: options.logLevels ?? ['error', 'warn', 'log'],
-    abortOnError: false,
-    bufferLogs: true,
+  return startService(def, {
+    ...options,
+    // Nest cannot replace a provider of a built module: its testing module can, then boots as usual.
+    createApp: async (module, appOptions) => {
+      let builder = Test.createTestingModule({ imports: [module] });
+      for (const { provide, useValue } of options.overrides)
+        builder = builder.overrideProvider(provide).useValue(useValue);
+      return (await builder.compile()).createNestApplication(appOptions);
+    },
   });
-  useServiceLogger(app, options.logLevels);
-  const host = options.host ?? config.HOST ?? '127.0.0.1';
-  const port = options.port ?? config.PORT ?? def.defaultPort;
-  try {
-    await app.listen(port, host);
-  } catch (e) {
-    await app.close().catch(() => undefined);
-    throw e;
-  }
-  const bound = (app.getHttpServer().address() as { port: number }).port;
-  return { name: def.name, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${bound}`, app };
-}
-
-/** As startService does: the app's JSON logger once it exists, Nest's console logger otherwise. */
-function useServiceLogger(app: RunningService['app'], levels: LogLevel[] | undefined): void {
-  let logger: ServiceLogger | undefined;
-  try {
-    logger = app.get(ServiceLogger, { strict: false });
-  } catch {
-    logger = undefined;
-  }
-  if (!logger) {
-    app.flushLogs();
-    return;
-  }
-  if (levels) logger.setLogLevels(levels);
-  app.useLogger(logger);
 }
 
 /**
