@@ -53,6 +53,9 @@ export interface DemoAgreement {
   readonly effectiveFrom: string;
   readonly validUntil: string;
   readonly clauses: AgreementClausesInput;
+  /** When the secretariat proposed it, and when each signer signed (in `signers` order). */
+  readonly proposedAt: When;
+  readonly signedAt: readonly When[];
 }
 
 export type DemoTransferStep =
@@ -271,6 +274,9 @@ export function demoPlan(days: DemoDays): DemoPlan {
     members: [SICHUAN, CHONGQING],
     effectiveFrom: `${year}-01-01`,
     validUntil: `${year + 1}-12-31`,
+    // Adopted before the facilities were registered and any transfer was filed under it.
+    proposedAt: w(34, '09:30'),
+    signedAt: [w(33, '10:00'), w(32, '15:00')],
     clauses: {
       whitelist: entries,
       compensationRates: [

@@ -6,7 +6,7 @@
  * `npm start` stores nothing new (and a seed cut short goes on where it stopped).
  */
 import type { INestApplication } from '@nestjs/common';
-import type { AgencyDirectory, Identity, Role } from '@lianfang/auth';
+import { authorize, type AgencyDirectory, type Identity, type Role } from '@lianfang/auth';
 import { JurisdictionCode, type WorkingDayCalendar } from '@lianfang/domain-kernel';
 import {
   compareLogPositions,
@@ -18,7 +18,8 @@ import {
 import { readWholeStream, userCommandMetadata } from '@lianfang/graph';
 import { deterministicUuid } from '@lianfang/messaging';
 import { AGENCY_DIRECTORY, PLATFORM, type EmbeddedSeedContext, type Platform } from '@lianfang/runtime';
-import { AgreementResolver } from '../agreement/agreement.resolver';
+import { proposeAgreements, regionOf, signAgreements } from '../agreement/agreement.access';
+import { AgreementCommands } from '../agreement/agreement.commands';
 import { AgreementTerms } from '../agreement/agreement.terms';
 import { agreementStream } from '../agreement/decider';
 import { CLOCK, WORKING_DAY_CALENDAR, type Clock } from '../common/time';
@@ -188,51 +189,60 @@ class DemoSeeder {
     this.count(result.lastLogPosition);
   }
 
-  // ---- the agreement (through the agreement's mutations: its command path) -----------------
+  // ---- the agreement (through its commands, as its secretariat and member bureaus, on the plan's dates) ----
 
   private async agreement(a: DemoAgreement): Promise<void> {
-    const resolver = this.app.get(AgreementResolver);
+    const commands = this.app.get(AgreementCommands);
     const streamId = agreementStream(a.agreementId);
+    const record = `agreement:${a.agreementId}`;
+    // Found by fact, not by command id: data seeded by an earlier version used other command ids.
     const facts = () => readWholeStream(this.platform.store, streamId);
-    const context = { correlationId: deterministicUuid(DEMO_SEED, 'agreement', a.agreementId) };
+    const secretariat = this.person(a.secretariat, 'clerk');
     if ((await facts()).some((e) => e.type === 'AgreementProposed')) {
       this.alreadyStored += 1;
     } else {
-      // The mutation's input as plain data: the resolver copies the clauses field by field.
-      await resolver.proposeAgreement(
-        this.person(a.secretariat, 'clerk'),
-        context,
-        `demo:${a.agreementId}:propose`,
+      const data = {
+        agreementId: a.agreementId,
+        secretariatId: secretariat.agencyId,
+        title: { ...a.title },
+        members: [...a.members],
+        effectiveFrom: a.effectiveFrom,
+        validUntil: a.validUntil,
+        clauses: a.clauses,
+      };
+      const region = regionOf(this.directory, secretariat.agencyId);
+      const result = await commands.handle(
         {
-          agreementId: a.agreementId,
-          title: { ...a.title },
-          members: [...a.members],
-          effectiveFrom: a.effectiveFrom,
-          validUntil: a.validUntil,
-          clauses: a.clauses,
-        } as Parameters<AgreementResolver['proposeAgreement']>[3],
+          type: 'ProposeAgreement',
+          data,
+          metadata: this.metadata(secretariat, record, 'propose', a.proposedAt),
+        },
+        () => authorize(secretariat, proposeAgreements, { members: data.members, region }),
       );
-      this.stored += 1;
+      this.count(result.lastLogPosition);
     }
-    for (const bureau of a.signers) {
+    for (const [i, bureau] of a.signers.entries()) {
       const approver = this.person(bureau, 'approver');
+      const member = approver.jurisdiction;
       const signed = (await facts()).some(
-        (e) =>
-          e.type === 'AgreementSigned' && (e.data as { member?: string }).member === approver.jurisdiction,
+        (e) => e.type === 'AgreementSigned' && (e.data as { member?: string }).member === member,
       );
       if (signed) {
         this.alreadyStored += 1;
         continue;
       }
-      await resolver.signAgreement(approver, context, `demo:${a.agreementId}:sign`, a.agreementId, null);
-      this.stored += 1;
+      const metadata = this.metadata(approver, record, `sign:${member}`, a.signedAt[i] ?? 'live');
+      const result = await commands.handle(
+        { type: 'SignAgreement', data: { agreementId: a.agreementId, member }, metadata },
+        (state) => {
+          if (state.status !== 'none')
+            authorize(approver, signAgreements, { members: state.members, member });
+        },
+      );
+      this.count(result.lastLogPosition);
     }
-    const last = (await facts()).at(-1);
-    if (last) {
-      this.advance(last.logPosition);
-      // The whitelist path reads the adopted entries from the agreement's read models.
-      await this.app.get(AgreementTerms).waitFor(last.logPosition);
-    }
+    // The whitelist path reads the adopted entries from the agreement's read models.
+    await this.app.get(AgreementTerms).waitFor(this.last);
   }
 
   // ---- transfers -------------------------------------------------------------------------------

@@ -416,6 +416,21 @@ describe('npm start’s seed (transfer-service, embedded on PGlite)', () => {
       `{ agreement(id: "${AGREEMENT_ID}") { status members clausesInForce { clauses { maxTransitDays } } } }`,
     );
     expect(data.agreement).toMatchObject({ status: 'ADOPTED', members: ['510000', '500000'] });
+    // Dated like the rest of the demo (before the facilities and the transfers filed under it), not at seeding.
+    const history = await ask(
+      viewer('chengyu-secretariat'),
+      `{ agreementHistory(id: "${AGREEMENT_ID}") { type occurredAt } }`,
+    );
+    const { proposedAt, signedAt } = first.plan.agreement;
+    expect(history.agreementHistory).toEqual([
+      { type: 'AgreementProposed', occurredAt: (proposedAt as Date).toISOString() },
+      { type: 'AgreementSigned', occurredAt: (signedAt[0] as Date).toISOString() },
+      { type: 'AgreementSigned', occurredAt: (signedAt[1] as Date).toISOString() },
+      { type: 'AgreementAdopted', occurredAt: (signedAt[1] as Date).toISOString() },
+    ]);
+    expect((signedAt[1] as Date).getTime()).toBeLessThan(
+      (first.plan.facilities[0].registeredAt as Date).getTime(),
+    );
     for (const id of Object.values(FACILITY)) {
       const facility = await ask(viewer('sc-eeb'), `{ facility(id: "${id}") { id } }`);
       expect(facility.facility).toEqual({ id });
