@@ -169,6 +169,25 @@ export class TransferAttachments {
   }
 
   /**
+   * A stored document with its bytes, or null when none is stored under `sha256`. Callers decide who
+   * may have it (see `TransferResolver.transferAttachment`): this only reads the store. The bytes are
+   * hashed again so that what is handed out is exactly what the application's hash names.
+   */
+  async content(sha256: string): Promise<(Attachment & { readonly content: Buffer }) | null> {
+    await this.migrate();
+    const { rows } = await this.sql.query<Row & { content: Buffer }>(
+      `SELECT sha256, size, media_type, kind, content FROM ${this.table} WHERE sha256 = $1`,
+      [sha256],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const content = Buffer.isBuffer(row.content) ? row.content : Buffer.from(row.content);
+    if (createHash('sha256').update(content).digest('hex') !== row.sha256)
+      throw new Error(`attachment ${row.sha256} does not match its hash / 附件内容与摘要不符`);
+    return { ...toAttachment(row), content };
+  }
+
+  /**
    * The attachments an application names, in its order; a hash that was never uploaded is refused
    * naming its place in the list.
    */

@@ -23,6 +23,7 @@ import {
   historyOf,
   Idempotency,
   InputError,
+  PlatformError,
   stateAsOf,
   userCommandMetadata,
 } from '@lianfang/graph';
@@ -43,6 +44,7 @@ import {
 import {
   FileTransferInput,
   SubmitTransferApplicationInput,
+  TransferAttachmentContentType,
   TransferAttachmentKindEnum,
   TransferAttachmentType,
   TransferConnection,
@@ -268,6 +270,52 @@ export class TransferResolver {
       { kind, mediaType, contentBase64 },
       new Date(),
     ) as Promise<TransferAttachmentType>;
+  }
+
+  @Query(() => TransferAttachmentContentType, {
+    description:
+      'Download a document of a transfer you may see, by its SHA-256 (recorded in the access log). 下载转移申请附件。',
+  })
+  async transferAttachment(
+    @CurrentIdentity() identity: Identity,
+    @Args('transferId', { type: () => ID }) transferId: string,
+    @Args('sha256') sha256: string,
+  ): Promise<TransferAttachmentContentType> {
+    const hash = typeof sha256 === 'string' ? sha256.trim().toLowerCase() : '';
+    if (!SHA256.test(hash))
+      throw new InputError({
+        field: 'sha256',
+        rule: 'attachment.sha256',
+        messages: {
+          zh: 'sha256 须为 64 位十六进制摘要',
+          en: 'sha256 is a 64-digit hexadecimal digest',
+        },
+      });
+    // The same visibility as `transfer(id)`; and only the documents this transfer names, so that a
+    // hash known from elsewhere opens nothing here.
+    const node = await this.queries.byId(identity, transferId);
+    const named = node?.attachments.some((a) => a.sha256 === hash) ?? false;
+    if (!node || !named) throw attachmentNotFound(hash);
+    const stored = await this.attachments.content(hash);
+    if (!stored)
+      throw new Error(
+        `attachment ${hash} of transfer ${transferId} is missing from the store / 附件存储中缺少转移申请 ${transferId} 的附件 ${hash}`,
+      );
+    await this.accessLog.recordRead({
+      identity,
+      recordType: 'transfer-attachment',
+      recordId: node.id,
+      ownerAgencies: ownersOf(node),
+      operation: 'read',
+      at: new Date(),
+    });
+    return {
+      sha256: stored.sha256,
+      size: stored.size,
+      mediaType: stored.mediaType,
+      kind: stored.kind as TransferAttachmentKindEnum,
+      contentBase64: stored.content.toString('base64'),
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -529,6 +577,26 @@ export class TransferResolver {
       at: new Date(),
     });
   }
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * One answer for a transfer that does not exist, one the caller may not see, and a hash it does not
+ * name: none of them tells whether the document or the transfer exists.
+ */
+function attachmentNotFound(sha256: string): PlatformError {
+  return new PlatformError({
+    code: 'transfer.attachment-not-found',
+    category: 'BAD_USER_INPUT',
+    field: 'sha256',
+    rule: 'attachment.of-visible-transfer',
+    messages: {
+      zh: '您可查阅的该转移申请中没有此附件',
+      en: 'no such document on a transfer you may see',
+    },
+    details: { sha256 },
+  });
 }
 
 /** The parties whose record it is: they may ask who read it. */

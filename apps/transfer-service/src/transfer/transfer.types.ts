@@ -128,6 +128,15 @@ export class TransferAttachmentType {
   kind!: TransferAttachmentKindEnum;
 }
 
+@ObjectType('TransferAttachmentContent', {
+  description:
+    'A document of a transfer with its bytes (no file name is stored: documents are kept by hash). 附件内容。',
+})
+export class TransferAttachmentContentType extends TransferAttachmentType {
+  @Field({ description: 'The bytes, base64. 文件内容（Base64）。' })
+  contentBase64!: string;
+}
+
 @ObjectType('TransferWhitelistUse', { description: 'The whitelist entry used. 所用白名单条目。' })
 export class TransferWhitelistUseType {
   @Field()
