@@ -26,6 +26,7 @@ export {
 } from './consumer/tables';
 export * from './dlq/dead-letters';
 export { runDlqCli, formatTable as formatDlqTable, type DlqCliIo } from './dlq/cli';
+export { runTimersCli, type TimersCliIo } from './timers/cli';
 export * from './topics/topics';
 export * from './kafka/producer-errors';
 export * from './kafka/kafka-transport';

@@ -107,6 +107,22 @@ export async function migrateTimers(client: SqlClient, schema: string): Promise<
       `CREATE INDEX IF NOT EXISTS timers_pending_idx ON ${s}.timers (next_attempt_at)
          WHERE fired_at IS NULL AND cancelled_at IS NULL AND failed_at IS NULL`,
     );
+    // The last operator retry of a given-up timer (`npm run timers -- retry`): who, when, why.
+    // Nullable and read only by the operators' functions, so code that predates them is unaffected.
+    // Checked first: ALTER TABLE locks the table even when there is nothing to add.
+    const { rows } = await tx.query(
+      `SELECT 1 FROM information_schema.columns
+        WHERE table_schema = $1 AND table_name = 'timers' AND column_name = 'retry_reason'`,
+      [s],
+    );
+    if (rows.length === 0) {
+      await tx.query(
+        `ALTER TABLE ${s}.timers
+           ADD COLUMN IF NOT EXISTS retried_at timestamptz,
+           ADD COLUMN IF NOT EXISTS retried_by text,
+           ADD COLUMN IF NOT EXISTS retry_reason text`,
+      );
+    }
   });
 }
 
@@ -500,4 +516,247 @@ export class TimerRunner {
 /** Creates and starts a runner. */
 export function startTimerRunner(options: TimerRunnerOptions): Promise<TimerRunner> {
   return new TimerRunner(options).start();
+}
+
+// ─── operators ─────────────────────────────────────────────────────────────────────────────
+//
+// What `npm run timers` shows and does. A retry never runs a service's fire code: it only makes a
+// given-up timer due again, and the service's running TimerRunner fires it with its own handler.
+
+/** Where a timer stands, for an operator. */
+export type TimerState = 'pending' | 'failing' | 'given-up' | 'fired' | 'cancelled';
+
+export interface TimerDetail extends Timer {
+  readonly state: TimerState;
+  /** A runner's claim (a fire in flight) until `lockedUntil`, by that runner's clock. */
+  readonly lockedBy: string | null;
+  readonly lockedUntil: Date | null;
+  /** The last operator retry (null before any, or on a table migrated before retries existed). */
+  readonly retriedAt: Date | null;
+  readonly retriedBy: string | null;
+  readonly retryReason: string | null;
+}
+
+/** An operator's request that cannot be done; `hint` says what to do instead. */
+export class TimerOperationError extends Error {
+  override readonly name = 'TimerOperationError';
+  constructor(
+    readonly code: 'unknown-timer' | 'not-given-up' | 'reason' | 'by',
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+interface TimerDetailRow extends TimerRow {
+  locked_by: string | null;
+  locked_until: Date | string | null;
+  retried_at: string | null;
+  retried_by: string | null;
+  retry_reason: string | null;
+}
+
+// The retry columns through to_jsonb: they read as null on a table the running service has not
+// migrated yet, instead of failing the whole query.
+const DETAIL_COLUMNS = `${timerColumns('t.')}, t.locked_by, t.locked_until,
+   to_jsonb(t) ->> 'retried_at' AS retried_at, to_jsonb(t) ->> 'retried_by' AS retried_by,
+   to_jsonb(t) ->> 'retry_reason' AS retry_reason`;
+
+function stateOf(t: Timer): TimerState {
+  if (t.firedAt) return 'fired';
+  if (t.cancelledAt) return 'cancelled';
+  if (t.failedAt) return 'given-up';
+  // A first attempt in flight has attempts = 1 and no error yet: not failing.
+  if (t.attempts > 0 && t.lastError !== null) return 'failing';
+  return 'pending';
+}
+
+function toTimerDetail(r: TimerDetailRow): TimerDetail {
+  const timer = toTimer(r);
+  return {
+    ...timer,
+    state: stateOf(timer),
+    lockedBy: r.locked_by,
+    lockedUntil: dateOrNull(r.locked_until),
+    retriedAt: dateOrNull(r.retried_at),
+    retriedBy: r.retried_by,
+    retryReason: r.retry_reason,
+  };
+}
+
+/** True when `<schema>.timers` exists. */
+export async function hasTimersTable(on: SqlExecutor, schema: string): Promise<boolean> {
+  const s = assertSqlIdentifier(schema, 'schema name');
+  const { rows } = await on.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [`${s}.timers`]);
+  return rows[0]?.t != null;
+}
+
+/** The schemas that have a timers table (to tell an operator which `--service` values exist). */
+export async function schemasWithTimers(on: SqlExecutor): Promise<string[]> {
+  const { rows } = await on.query<{ schema: string }>(
+    `SELECT n.nspname AS schema FROM pg_catalog.pg_class c
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname = 'timers' AND c.relkind IN ('r', 'p')
+      ORDER BY 1`,
+  );
+  return rows.map((r) => r.schema);
+}
+
+/**
+ * Timers that need an operator's eye: given up (first, oldest first), then failing ones the runner
+ * still retries by itself (soonest next attempt first). Fired and cancelled timers are never listed.
+ */
+export async function listFailingTimers(
+  on: SqlExecutor,
+  schema: string,
+  options: { readonly givenUpOnly?: boolean; readonly limit?: number } = {},
+): Promise<TimerDetail[]> {
+  const s = assertSqlIdentifier(schema, 'schema name');
+  const { rows } = await on.query<TimerDetailRow>(
+    `SELECT ${DETAIL_COLUMNS} FROM ${s}.timers t
+      WHERE t.fired_at IS NULL AND t.cancelled_at IS NULL
+        AND (t.failed_at IS NOT NULL
+             OR (NOT $1::boolean AND t.attempts > 0 AND t.last_error IS NOT NULL))
+      ORDER BY (t.failed_at IS NULL), COALESCE(t.failed_at, t.next_attempt_at), t.timer_key
+      LIMIT $2`,
+    [options.givenUpOnly ?? false, options.limit ?? 500],
+  );
+  return rows.map(toTimerDetail);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** One timer by id or by key, with its state; undefined when there is none. */
+export async function showTimer(
+  on: SqlExecutor,
+  schema: string,
+  idOrKey: string,
+): Promise<TimerDetail | undefined> {
+  const s = assertSqlIdentifier(schema, 'schema name');
+  const byId = UUID.test(idOrKey);
+  const { rows } = await on.query<TimerDetailRow>(
+    `SELECT ${DETAIL_COLUMNS} FROM ${s}.timers t WHERE ${byId ? 't.id = $1::uuid' : 't.timer_key = $1'}`,
+    [byId ? idOrKey.toLowerCase() : idOrKey],
+  );
+  return rows[0] && toTimerDetail(rows[0]);
+}
+
+const when = (d: Date | null) => (d ? d.toISOString() : '?');
+
+function notGivenUp(t: TimerDetail): TimerOperationError {
+  const show = `\`npm run timers -- show ${t.id}\``;
+  switch (t.state) {
+    case 'fired':
+      return new TimerOperationError(
+        'not-given-up',
+        `timer ${t.id} already fired at ${when(t.firedAt)} / 已触发，无需重试`,
+        `nothing to retry; see ${show}`,
+      );
+    case 'cancelled':
+      return new TimerOperationError(
+        'not-given-up',
+        `timer ${t.id} was cancelled at ${when(t.cancelledAt)} (its deadline became moot) / 已取消，无需重试`,
+        `nothing to retry; see ${show}`,
+      );
+    case 'failing':
+      return new TimerOperationError(
+        'not-given-up',
+        `timer ${t.id} is not given up: it is failing (${t.attempts} attempts, last error: ${t.lastError}) ` +
+          `and the runner retries it by itself at ${when(t.nextAttemptAt)} / 未放弃，运行中的服务会自动重试`,
+        `fix the cause; the service retries it by itself. Follow it with ${show}`,
+      );
+    default:
+      return new TimerOperationError(
+        'not-given-up',
+        `timer ${t.id} is not given up: it is pending, due at ${when(t.dueAt)} / 未放弃，到期时自动触发`,
+        `nothing to retry: the service fires it when it is due; see ${show}`,
+      );
+  }
+}
+
+/**
+ * Makes a given-up timer due again: clears `failed_at`, sets `next_attempt_at` to `at` (now) and
+ * records who asked and why. The service's running runner then fires it with its own handler.
+ * `attempts` is kept: the retry is ONE more attempt; should it fail, the timer is given up again at
+ * once (and shows up again) rather than backing off for hours unseen. Anything but a given-up timer
+ * is refused with a TimerOperationError saying why.
+ */
+export async function retryTimer(
+  client: SqlClient,
+  schema: string,
+  idOrKey: string,
+  request: { readonly by: string; readonly reason: string; readonly at?: Date },
+): Promise<TimerDetail> {
+  const s = assertSqlIdentifier(schema, 'schema name');
+  if (!request.by.trim()) {
+    throw new TimerOperationError(
+      'by',
+      'who asks for the retry is required (by) / 需要操作人',
+      'pass --by <name>',
+    );
+  }
+  if (!request.reason.trim()) {
+    throw new TimerOperationError(
+      'reason',
+      'a retry needs a reason (it is recorded) / 重试需要原因',
+      'pass --reason "…", e.g. --reason "receiver licence data fixed"',
+    );
+  }
+  const at = request.at ?? new Date();
+  const timer = await showTimer(client, s, idOrKey);
+  if (!timer) {
+    throw new TimerOperationError(
+      'unknown-timer',
+      `no timer "${idOrKey}" (id or key) / 没有该定时器`,
+      'run `npm run timers -- list` to see the failing and given-up timers',
+    );
+  }
+  if (timer.state !== 'given-up') throw notGivenUp(timer);
+  // Adds the retry columns on a table the running service has not migrated yet (nullable only).
+  await migrateTimers(client, s);
+  const { rowCount } = await client.query(
+    `UPDATE ${s}.timers
+        SET failed_at = NULL, next_attempt_at = $2::timestamptz, locked_until = NULL, locked_by = NULL,
+            retried_at = $2::timestamptz, retried_by = $3, retry_reason = $4
+      WHERE id = $1 AND failed_at IS NOT NULL AND fired_at IS NULL AND cancelled_at IS NULL`,
+    [timer.id, iso(at), request.by.trim(), request.reason.trim()],
+  );
+  const now = (await showTimer(client, s, timer.id))!;
+  // Changed between the read and the update (cancelled, or another operator retried it first).
+  if (rowCount !== 1) throw notGivenUp(now);
+  return now;
+}
+
+export type TimerRetryOutcome =
+  /** The runner fired it: its command went through. */
+  | 'fired'
+  /** The attempt failed and the runner gave up again. */
+  | 'given-up'
+  /** The attempt failed; the runner retries it by itself later (a runner with attempts to spare). */
+  | 'failing'
+  /** Cancelled meanwhile: the deadline became moot. */
+  | 'cancelled'
+  /** No attempt yet within the wait: is the service (its timer runner) running? */
+  | 'pending';
+
+/** Waits until a runner has made the attempt a retry asked for, or the time is up. */
+export async function waitForTimerRetry(
+  on: SqlExecutor,
+  schema: string,
+  retried: TimerDetail,
+  options: { readonly timeoutMs: number; readonly pollMs?: number },
+): Promise<{ readonly outcome: TimerRetryOutcome; readonly timer: TimerDetail }> {
+  const until = Date.now() + options.timeoutMs;
+  for (;;) {
+    const t = (await showTimer(on, schema, retried.id)) ?? retried;
+    if (t.firedAt) return { outcome: 'fired', timer: t };
+    if (t.cancelledAt) return { outcome: 'cancelled', timer: t };
+    // attempts counts claims: more than at the retry, and no claim held, means the attempt is over.
+    if (t.attempts > retried.attempts && t.lockedBy === null) {
+      return { outcome: t.failedAt ? 'given-up' : 'failing', timer: t };
+    }
+    if (Date.now() >= until) return { outcome: 'pending', timer: t };
+    await new Promise((r) => setTimeout(r, Math.min(options.pollMs ?? 100, Math.max(1, until - Date.now()))));
+  }
 }
