@@ -90,7 +90,7 @@ describe('transfer-service: downloading the documents of a transfer', () => {
   const attachmentReads = async (id: string, as: Identity) =>
     ok<{ edges: { node: Read }[] }>(await post(READS, { id }, as), 'transferRecordReads')
       .edges.map((e) => e.node)
-      .filter((r) => r.recordType === 'transfer-attachment');
+      .filter((r) => r.operation === 'download');
 
   const hash = {} as Record<DocumentName, string>;
   /** Chengdu → Chongqing, with licence, method and contract. */
@@ -231,9 +231,9 @@ describe('transfer-service: downloading the documents of a transfer', () => {
       expect(after[0]).toEqual({
         subject: chengduBureau.subject,
         agencyId: 'cd-eeb',
-        recordType: 'transfer-attachment',
+        recordType: 'transfer',
         recordId: transferId,
-        operation: 'read',
+        operation: 'download',
       });
       expect(after.map((r) => r.agencyId)).not.toContain('yn-eeb');
     }

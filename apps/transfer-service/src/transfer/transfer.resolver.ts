@@ -303,10 +303,10 @@ export class TransferResolver {
       );
     await this.accessLog.recordRead({
       identity,
-      recordType: 'transfer-attachment',
+      recordType: 'transfer',
       recordId: node.id,
       ownerAgencies: ownersOf(node),
-      operation: 'read',
+      operation: 'download',
       at: new Date(),
     });
     return {

@@ -171,6 +171,38 @@ forEachSqlBackend('access log', (client) => {
     expect((await log.readsOf(sichuan, {})).totalCount).toBe(5);
   });
 
+  it('records downloads in a table made before downloads existed (its check is widened once)', async () => {
+    const sql = client();
+    await sql.query('DROP SCHEMA IF EXISTS older CASCADE');
+    await sql.query('CREATE SCHEMA older');
+    // The table as the first version made it: its check knows four operations.
+    await sql.query(`CREATE TABLE older.access_log (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, read_at timestamptz NOT NULL,
+      reader_subject text NOT NULL, reader_agency_id text NOT NULL, reader_agency_kind text NOT NULL,
+      reader_jurisdiction text NOT NULL, record_type text NOT NULL, record_id text NOT NULL,
+      operation text NOT NULL CHECK (operation IN ('read', 'history', 'asOf', 'list')),
+      owner_agencies text[] NOT NULL CHECK (cardinality(owner_agencies) > 0))`);
+    await sql.query(
+      `INSERT INTO older.access_log (read_at, reader_subject, reader_agency_id, reader_agency_kind,
+         reader_jurisdiction, record_type, record_id, operation, owner_agencies)
+       VALUES ('2025-03-03T00:00:00Z', 'wang-li', 'cd-eeb', 'municipal-bureau', '510100', 'transfer', 'T-0', 'read', '{sc-eeb}')`,
+    );
+    const older = createAccessLog({ client: sql, schema: 'older' });
+    await Promise.all([older.migrate(), older.migrate()]);
+    await older.migrate();
+    await older.recordRead({ identity: chengdu, ...T1, operation: 'download', at: minute(7) });
+    const page = await older.readsOf(sichuan, {});
+    expect(page.edges.map((e) => `${e.node.recordId}:${e.node.operation}`)).toEqual([
+      'T-1:download',
+      'T-0:read',
+    ]);
+    // Still a check: an operation it does not know is refused by the table itself.
+    await expect(
+      sql.query(`UPDATE older.access_log SET operation = 'write' WHERE record_id = 'T-0'`),
+    ).rejects.toThrow(/access_log_operation_check/);
+    await sql.query('DROP SCHEMA older CASCADE');
+  });
+
   it('refuses a schema name that is not a plain identifier', () => {
     expect(() => createAccessLog({ client: client(), schema: 'transfer; DROP' })).toThrow(/schema name/);
   });

@@ -4,8 +4,11 @@ import { AGENCY_KINDS, type AgencyKind, type Identity } from '../identity';
 import { paginate, type Connection } from '../visibility/paginate';
 import { defineVisibilityPolicy } from '../visibility/policy';
 
-/** How a record was read: the record itself, its history, its state at a past time, or in a list. */
-export const READ_OPERATIONS = ['read', 'history', 'asOf', 'list'] as const;
+/**
+ * How a record was read: the record itself, its history, its state at a past time, in a list, or one of
+ * its documents downloaded.
+ */
+export const READ_OPERATIONS = ['read', 'history', 'asOf', 'list', 'download'] as const;
 export type ReadOperation = (typeof READ_OPERATIONS)[number];
 
 export interface RecordReadInput {
@@ -174,6 +177,7 @@ export function createAccessLog(options: AccessLogOptions): AccessLog {
     );
   }
 
+  const operations = READ_OPERATIONS.map((o) => `'${o}'`).join(', ');
   return {
     table,
     async migrate() {
@@ -190,9 +194,18 @@ export function createAccessLog(options: AccessLogOptions): AccessLog {
           reader_jurisdiction text NOT NULL,
           record_type text NOT NULL,
           record_id text NOT NULL,
-          operation text NOT NULL CHECK (operation IN ('read', 'history', 'asOf', 'list')),
+          operation text NOT NULL CONSTRAINT access_log_operation_check CHECK (operation IN (${operations})),
           owner_agencies text[] NOT NULL CHECK (cardinality(owner_agencies) > 0)
         )`);
+        // A table made before an operation was added refuses it: widen its check (once; a no-op after).
+        await tx.query(`DO $$ BEGIN
+          IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '${table}'::regclass
+                          AND conname = 'access_log_operation_check'
+                          AND pg_get_constraintdef(oid) LIKE '%''${READ_OPERATIONS.at(-1)}''%') THEN
+            ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS access_log_operation_check;
+            ALTER TABLE ${table} ADD CONSTRAINT access_log_operation_check CHECK (operation IN (${operations}));
+          END IF;
+        END $$`);
         // The owner's question: "who read our records" (GIN on the owners), newest first per record.
         await tx.query(`CREATE INDEX IF NOT EXISTS access_log_owners ON ${table} USING gin (owner_agencies)`);
         await tx.query(
