@@ -146,6 +146,7 @@ export function planManifestTimers(event: ManifestEvent): TimerPlan[] {
     case 'ManifestReceiptCorrected':
     case 'ManifestDiscrepancyFound':
     case 'ManifestOverdue':
+    case 'ManifestDiscrepanciesReviewed':
       return [];
   }
 }

@@ -2,8 +2,10 @@ import { CreditCode, WorkingDayCalendar } from '@lianfang/domain-kernel';
 import { fold, systemActor } from '@lianfang/eventsourcing';
 import { given } from '@lianfang/testing';
 import {
+  discrepancyReview,
   manifestDecider,
   nextActions,
+  REVIEW_NOTE_MAX_LENGTH,
   type CarrierLeg,
   type ManifestCommand,
   type ManifestEvent,
@@ -983,6 +985,203 @@ describe('manifest: disposal and corrections', () => {
   });
 });
 
+describe("manifest: the receiving-side bureau's review of discrepancies (Art 17)", () => {
+  const REVIEWED_AT = '2026-10-22T02:00:00Z';
+  // The Chongqing bureau (the facility is in 500112): the province the discrepancies are reported to.
+  const bureau = (jurisdiction = '500000', agencyId = 'cq-eeb') => ({
+    commandId: `review-${REVIEWED_AT}`,
+    now: new Date(REVIEWED_AT),
+    actor: { kind: 'user' as const, userId: `${agencyId}.staff`, agencyId, jurisdiction },
+    correlationId: 'corr-review',
+  });
+  const review = (
+    decision: string,
+    note = '  复核地磅记录，差异系计量误差 / weighbridge records checked  ',
+    metadata = bureau(),
+  ): ManifestCommand => ({
+    type: 'ReviewManifestDiscrepancies',
+    data: { manifestNumber: N, decision: decision as 'no-further-action', note },
+    metadata,
+  });
+  const packaging: ManifestEvent = {
+    type: 'ManifestDiscrepancyFound',
+    data: {
+      manifestNumber: N,
+      kind: 'packaging',
+      declared: 'IBC 吨桶',
+      found: '200 L 铁桶',
+      reportTo: '500000',
+    },
+  };
+  const reviewed = (
+    decision: 'no-further-action' | 'refer-to-enforcement',
+    kinds: ('weight' | 'packaging')[],
+  ): ManifestEvent => ({
+    type: 'ManifestDiscrepanciesReviewed',
+    data: {
+      manifestNumber: N,
+      decision,
+      note: '复核地磅记录，差异系计量误差 / weighbridge records checked',
+      kinds,
+      reportTo: '500000',
+      reviewedBy: 'cq-eeb',
+      reviewedAt: '2026-10-22T02:00:00.000Z',
+    },
+  });
+  const corrected = (previousAcceptedKg: string, acceptedKg: string): ManifestEvent => ({
+    type: 'ManifestReceiptCorrected',
+    data: {
+      manifestNumber: N,
+      declaredKg: '4000.000',
+      previousAcceptedKg,
+      acceptedKg,
+      reason: '地磅校准后复称',
+      wasteClass: 'hazardous:900-249-08',
+      wasteCode: '900-249-08',
+      fromJurisdiction: '510100',
+      toJurisdiction: '500112',
+      facilityId: 'facility-cq-1',
+      authorizationId: 'transfer-1',
+      correctedAt: '2026-10-21T02:00:00.000Z',
+    },
+  });
+  // 300 kg (7.5%) short and other drums than declared: two discrepancies open.
+  const withDiscrepancies = [
+    ...atReceiver,
+    received('3700.000'),
+    weightDiscrepancy('3700.000', '300.000'),
+    packaging,
+  ];
+
+  it('keeps the discrepancies found open, in the order found, until the bureau reviews them', () => {
+    const open = fold(decider, withDiscrepancies);
+    expect(open).toMatchObject({ openDiscrepancies: ['weight', 'packaging'] });
+    expect(discrepancyReview(open)).toEqual({ reportTo: '500000', kinds: ['weight', 'packaging'] });
+    // Not the parties' work: nextActions names the receiver's disposal only.
+    expect(nextActions(open).map((a) => a.action)).toEqual(['ConfirmDisposal']);
+    const none = fold(decider, [...atReceiver, received('3990.000')]);
+    expect(none).toMatchObject({ openDiscrepancies: [] });
+    expect(discrepancyReview(none)).toBeNull();
+  });
+
+  it('closes every open discrepancy with the decision, the note (trimmed), the kinds and the reviewing agency', () => {
+    given(decider, ...withDiscrepancies)
+      .when(review('no-further-action'))
+      .then(reviewed('no-further-action', ['weight', 'packaging']));
+    given(decider, ...withDiscrepancies)
+      .when(review('refer-to-enforcement'))
+      .then(reviewed('refer-to-enforcement', ['weight', 'packaging']));
+    const closed = fold(decider, [
+      ...withDiscrepancies,
+      reviewed('refer-to-enforcement', ['weight', 'packaging']),
+    ]);
+    expect(closed).toMatchObject({ status: 'received', openDiscrepancies: [] });
+    expect(discrepancyReview(closed)).toBeNull();
+  });
+
+  it('reviews after a rejection and after disposal too: the discrepancy outlives the receiver’s work', () => {
+    const disposed: ManifestEvent = {
+      type: 'ManifestDisposed',
+      data: { manifestNumber: N, method: 'R9', disposedAt: '2026-10-20T02:00:00.000Z' },
+    };
+    given(decider, ...withDiscrepancies, disposed)
+      .when(review('no-further-action'))
+      .then(reviewed('no-further-action', ['weight', 'packaging']));
+    const rejected: ManifestEvent = {
+      type: 'ManifestRejected',
+      data: {
+        manifestNumber: N,
+        declaredKg: '4000.000',
+        acceptedKg: '0.000',
+        authorizationId: 'transfer-1',
+        reasons: ['包装与联单不符'],
+        disposition: 'return-to-generator',
+        otherFacilityId: null,
+        rejectedAt: '2026-10-08T03:00:00.000Z',
+        onTime: true,
+      },
+    };
+    given(decider, ...atReceiver, rejected, packaging)
+      .when(review('refer-to-enforcement'))
+      .then(reviewed('refer-to-enforcement', ['packaging']));
+  });
+
+  it('refuses a review with nothing open: none found, or all reviewed already', () => {
+    given(decider, ...atReceiver, received('3990.000'))
+      .when(review('no-further-action'))
+      .thenThrows({ code: 'manifest.no-open-discrepancies', field: 'manifestNumber' });
+    given(decider, ...withDiscrepancies, reviewed('no-further-action', ['weight', 'packaging']))
+      .when(review('refer-to-enforcement'))
+      .thenThrows({ code: 'manifest.no-open-discrepancies', field: 'manifestNumber' });
+    given(decider).when(review('no-further-action')).thenThrows('manifest.not-found');
+  });
+
+  it('refuses another decision, a blank note and a note beyond the limit, naming the field', () => {
+    given(decider, ...withDiscrepancies)
+      .when(review('close'))
+      .thenThrows({ code: 'manifest.review-decision', field: 'decision', details: { value: 'close' } });
+    given(decider, ...withDiscrepancies)
+      .when(review('no-further-action', '   '))
+      .thenThrows({ code: 'manifest.required', field: 'note' });
+    // Counted in characters, not bytes or UTF-16 units: 2000 Chinese characters pass, one more does not.
+    given(decider, ...withDiscrepancies)
+      .when(review('no-further-action', '差'.repeat(REVIEW_NOTE_MAX_LENGTH)))
+      .thenState((s) => expect(s).toMatchObject({ openDiscrepancies: [] }));
+    given(decider, ...withDiscrepancies)
+      .when(review('no-further-action', '𠀀'.repeat(REVIEW_NOTE_MAX_LENGTH)))
+      .thenState((s) => expect(s).toMatchObject({ openDiscrepancies: [] }));
+    given(decider, ...withDiscrepancies)
+      .when(review('no-further-action', '差'.repeat(REVIEW_NOTE_MAX_LENGTH + 1)))
+      .thenThrows({
+        code: 'manifest.note-too-long',
+        field: 'note',
+        details: { maxLength: REVIEW_NOTE_MAX_LENGTH, length: REVIEW_NOTE_MAX_LENGTH + 1 },
+      });
+  });
+
+  it("refuses a person of another province: the exporting province's bureau does not review", () => {
+    given(decider, ...withDiscrepancies)
+      .when(review('no-further-action', 'x', bureau('510000', 'sc-eeb')))
+      .thenThrows({
+        code: 'manifest.not-receiving-bureau',
+        field: 'manifestNumber',
+        details: { reportTo: '500000', actor: '510000' },
+      });
+  });
+
+  it('opens the weight again when a later correction finds it still beyond tolerance; a new review closes it', () => {
+    const afterReview = [...withDiscrepancies, reviewed('no-further-action', ['weight', 'packaging'])];
+    const correct = (acceptedKg: string) =>
+      cmd(
+        'CorrectReceipt',
+        { manifestNumber: N, acceptedKg, reason: '地磅校准后复称' },
+        '2026-10-21T02:00:00Z',
+      );
+    given(decider, ...afterReview)
+      .when(correct('3750'))
+      .then(corrected('3700.000', '3750.000'), weightDiscrepancy('3750.000', '250.000'));
+    const reopened = [
+      ...afterReview,
+      corrected('3700.000', '3750.000'),
+      weightDiscrepancy('3750.000', '250.000'),
+    ];
+    expect(discrepancyReview(fold(decider, reopened))).toEqual({ reportTo: '500000', kinds: ['weight'] });
+    given(decider, ...reopened)
+      .when(review('refer-to-enforcement'))
+      .then(reviewed('refer-to-enforcement', ['weight']));
+    // Corrected within tolerance: nothing to review again.
+    given(decider, ...afterReview, corrected('3700.000', '3950.000'))
+      .when(review('no-further-action'))
+      .thenThrows('manifest.no-open-discrepancies');
+  });
+
+  it('a correction within tolerance before any review leaves only the other kinds to review', () => {
+    given(decider, ...withDiscrepancies, corrected('3700.000', '3950.000'))
+      .when(review('no-further-action'))
+      .then(reviewed('no-further-action', ['packaging']));
+  });
+});
+
 describe('manifest: paper backfill (10 working days)', () => {
   // Trip on Tuesday 2026-09-29: the 10th working day after it is Monday 10-19 (holidays, 调休 10-10).
   const BACKFILL_DUE = '2026-10-19T16:00:00.000Z';
@@ -1067,7 +1266,23 @@ describe('manifest: paper backfill (10 working days)', () => {
 
 describe('manifest: events are JSON-safe and fold back', () => {
   it('round-trips through JSON', () => {
-    const events: ManifestEvent[] = [...atReceiver, received('4000.000')];
+    const events: ManifestEvent[] = [
+      ...atReceiver,
+      received('3700.000'),
+      weightDiscrepancy('3700.000', '300.000'),
+      {
+        type: 'ManifestDiscrepanciesReviewed',
+        data: {
+          manifestNumber: N,
+          decision: 'refer-to-enforcement',
+          note: '移送执法 / referred',
+          kinds: ['weight'],
+          reportTo: '500000',
+          reviewedBy: 'cq-eeb',
+          reviewedAt: '2026-10-22T02:00:00.000Z',
+        },
+      },
+    ];
     const copy = JSON.parse(JSON.stringify(events)) as ManifestEvent[];
     expect(fold(decider, copy)).toEqual(fold(decider, events));
     expect(nextActions(fold(decider, []))).toEqual([]);

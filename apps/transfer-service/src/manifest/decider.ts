@@ -13,6 +13,7 @@ import {
   DomainError,
   type BilingualMessage,
   type Command,
+  type CommandMetadata,
   type DomainEvent,
 } from '@lianfang/eventsourcing';
 import {
@@ -110,6 +111,21 @@ export interface ReportedDifference {
 
 export type RejectedDisposition = 'return-to-generator' | 'other-facility';
 
+/** What a discrepancy is about: the weight (judged by the tolerance) or a difference the receiver reported. */
+export type DiscrepancyKind = 'weight' | DifferenceKind;
+
+/**
+ * The receiving-side bureau's decision on the discrepancies reported to it (Art 17): none needed, or the
+ * matter goes to enforcement (joint enforcement opens a case from it).
+ */
+export type DiscrepancyReviewDecision = 'no-further-action' | 'refer-to-enforcement';
+export const DISCREPANCY_REVIEW_DECISIONS: readonly DiscrepancyReviewDecision[] = [
+  'no-further-action',
+  'refer-to-enforcement',
+];
+/** The longest review note, in characters (code points): a reasoned note, not a case file. */
+export const REVIEW_NOTE_MAX_LENGTH = 2000;
+
 // ---------------------------------------------------------------------------------------------------
 // Commands
 // ---------------------------------------------------------------------------------------------------
@@ -188,6 +204,14 @@ export type ManifestCommand =
         };
         readonly pickup?: CarrierLeg & { readonly at: string };
         readonly delivery?: { readonly at: string };
+      }
+    >
+  | Command<
+      'ReviewManifestDiscrepancies',
+      OnManifest & {
+        readonly decision: DiscrepancyReviewDecision;
+        /** Why: what was looked at and found; required, at most REVIEW_NOTE_MAX_LENGTH characters. */
+        readonly note: string;
       }
     >
   | Command<'TransitTimerFired', OnManifest & { readonly maxTransitDays?: number }>
@@ -344,6 +368,21 @@ export type ManifestEvent =
         }
     >
   | DomainEvent<
+      'ManifestDiscrepanciesReviewed',
+      {
+        readonly manifestNumber: string;
+        readonly decision: DiscrepancyReviewDecision;
+        readonly note: string;
+        /** The discrepancies open at the review, which it closes. */
+        readonly kinds: readonly DiscrepancyKind[];
+        /** The receiving province whose bureau reviewed them. */
+        readonly reportTo: string;
+        /** The reviewing agency (a system actor's name when no person acted). */
+        readonly reviewedBy: string;
+        readonly reviewedAt: string;
+      }
+    >
+  | DomainEvent<
       'ManifestOverdue',
       {
         readonly manifestNumber: string;
@@ -388,6 +427,12 @@ export interface ManifestRecord {
   readonly receiptDueAt: string | null;
   readonly acceptedKg: string | null;
   readonly overdue: readonly ('transit' | 'receipt')[];
+  /**
+   * Discrepancies found and not yet reviewed by the receiving-side bureau, in the order found. A
+   * correction re-judges the weight: it leaves this list, and comes back if the same command finds it
+   * still beyond tolerance.
+   */
+  readonly openDiscrepancies: readonly DiscrepancyKind[];
 }
 
 export type ManifestState = { readonly status: 'none' } | ManifestRecord;
@@ -919,8 +964,68 @@ function openedRecord(opened: ManifestOpenedData, paperReference: string | null)
     receiptDueAt: null,
     acceptedKg: null,
     overdue: [],
+    openDiscrepancies: [],
   };
 }
+
+/** The receiving province, whose bureau discrepancies are reported to (Art 17). */
+export const reportToOf = (record: ManifestRecord): string =>
+  valid(JurisdictionCode.parse(record.opened.receiver.jurisdiction)).provinceCode.value;
+
+function reviewDecision(value: string): DiscrepancyReviewDecision {
+  const decision = DISCREPANCY_REVIEW_DECISIONS.find((d) => d === value);
+  if (decision === undefined) {
+    throw refuse(
+      'review-decision',
+      {
+        zh: '处理决定须为 no-further-action（无需进一步处理）或 refer-to-enforcement（移送执法）',
+        en: 'the decision is no-further-action or refer-to-enforcement',
+      },
+      'decision',
+      { value },
+    );
+  }
+  return decision;
+}
+
+function reviewNote(value: string | undefined): string {
+  const note = required(value, 'note');
+  const length = [...note].length;
+  if (length > REVIEW_NOTE_MAX_LENGTH) {
+    throw refuse(
+      'note-too-long',
+      {
+        zh: `note 最多 ${REVIEW_NOTE_MAX_LENGTH} 个字符，现为 ${length} 个`,
+        en: `note has at most ${REVIEW_NOTE_MAX_LENGTH} characters, not ${length}`,
+      },
+      'note',
+      { maxLength: REVIEW_NOTE_MAX_LENGTH, length },
+    );
+  }
+  return note;
+}
+
+/** A person reviews for the bureau of the receiving province only (the service checks kind and role). */
+function requireReceivingBureau(metadata: CommandMetadata, reportTo: string): string {
+  const { actor } = metadata;
+  if (actor.kind === 'system') return actor.name;
+  const own = JurisdictionCode.parse(actor.jurisdiction);
+  const province = JurisdictionCode.parseOrThrow(reportTo);
+  if (!own.ok || !own.value.contains(province)) {
+    throw refuse(
+      'not-receiving-bureau',
+      {
+        zh: `联单差异由接受地（${reportTo}）省级生态环境主管部门核查`,
+        en: `a manifest's discrepancies are reviewed by the receiving province's bureau (${reportTo})`,
+      },
+      'manifestNumber',
+      { reportTo, actor: actor.jurisdiction },
+    );
+  }
+  return actor.agencyId;
+}
+
+const withoutWeight = (open: readonly DiscrepancyKind[]) => open.filter((k) => k !== 'weight');
 
 const pickedUp = (record: ManifestRecord, e: ManifestPickedUpData): ManifestRecord => ({
   ...record,
@@ -1326,6 +1431,36 @@ export function manifestDecider(options: ManifestDeciderOptions) {
         ];
       }
 
+      case 'ReviewManifestDiscrepancies': {
+        const record = existing(state, command.data.manifestNumber);
+        const reportTo = reportToOf(record);
+        const reviewedBy = requireReceivingBureau(command.metadata, reportTo);
+        if (record.openDiscrepancies.length === 0) {
+          throw refuse(
+            'no-open-discrepancies',
+            {
+              zh: `联单 ${record.opened.manifestNumber} 没有待核查的差异`,
+              en: `manifest ${record.opened.manifestNumber} has no discrepancy waiting for review`,
+            },
+            'manifestNumber',
+          );
+        }
+        return [
+          {
+            type: 'ManifestDiscrepanciesReviewed',
+            data: {
+              manifestNumber: record.opened.manifestNumber,
+              decision: reviewDecision(command.data.decision),
+              note: reviewNote(command.data.note),
+              kinds: record.openDiscrepancies,
+              reportTo,
+              reviewedBy,
+              reviewedAt: now.toISOString(),
+            },
+          },
+        ];
+      }
+
       case 'TransitTimerFired': {
         // A timer is never refused: a stale one (delivered, already overdue, early) records nothing.
         if (state.status !== 'in-transit' || state.overdue.includes('transit') || state.pickedUpAt === null)
@@ -1380,9 +1515,21 @@ export function manifestDecider(options: ManifestDeciderOptions) {
       case 'ManifestDisposed':
         return { ...state, status: 'disposed' };
       case 'ManifestReceiptCorrected':
-        return { ...state, acceptedKg: event.data.acceptedKg };
+        // The corrected weight is judged again: the same command records it again if still beyond.
+        return {
+          ...state,
+          acceptedKg: event.data.acceptedKg,
+          openDiscrepancies: withoutWeight(state.openDiscrepancies),
+        };
       case 'ManifestDiscrepancyFound':
-        return state;
+        return state.openDiscrepancies.includes(event.data.kind)
+          ? state
+          : { ...state, openDiscrepancies: [...state.openDiscrepancies, event.data.kind] };
+      case 'ManifestDiscrepanciesReviewed':
+        return {
+          ...state,
+          openDiscrepancies: state.openDiscrepancies.filter((k) => !event.data.kinds.includes(k)),
+        };
       case 'ManifestOverdue':
         return state.overdue.includes(event.data.reason)
           ? state
@@ -1451,4 +1598,15 @@ export function nextActions(state: ManifestState): ManifestNextAction[] {
     default:
       return assertNever(status);
   }
+}
+
+/**
+ * The discrepancies waiting on the receiving-side bureau (Art 17) and that bureau's province; null when
+ * nothing waits. Not in `nextActions`: a bureau is named by its province, not by a credit code.
+ */
+export function discrepancyReview(
+  state: ManifestState,
+): { readonly reportTo: string; readonly kinds: readonly DiscrepancyKind[] } | null {
+  if (state.status === 'none' || state.openDiscrepancies.length === 0) return null;
+  return { reportTo: reportToOf(state), kinds: state.openDiscrepancies };
 }

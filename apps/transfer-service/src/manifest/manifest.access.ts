@@ -5,15 +5,19 @@
  * - the generator (its credit code on the transfer) opens and backfills;
  * - the carrier now holding the waste confirms pickup, hands over, delivers;
  * - the receiver (the facility operator's credit code) receives, rejects, corrects, confirms disposal;
+ * - the receiving province's bureau (its approvers, who decide for it elsewhere too) reviews the
+ *   discrepancies reported to it (Art 17);
  * - reads: the parties (every carrier of every leg), the provincial and municipal bureaus whose
  *   jurisdiction holds the generator's or the facility's place, and the transport departments likewise.
  */
 import {
   defineRule,
   defineVisibilityPolicy,
+  forAgencyKinds,
   party,
   ROLES,
   visibleUnder,
+  withinJurisdiction,
   type AgencyDirectory,
   type Identity,
   type RecordVisibility,
@@ -74,6 +78,26 @@ export const receiveManifests = defineRule<ManifestParties>({
   agencyKinds: ['receiver'],
   roles: ['clerk', 'admin'],
   scope: party((m) => m.agencies),
+});
+
+/** A manifest's discrepancies as the rules see them: the province they are reported to. */
+export interface ReportedDiscrepancies {
+  readonly reportTo: string;
+}
+
+export const reviewManifestDiscrepancies = defineRule<ReportedDiscrepancies>({
+  name: 'manifest.review-discrepancies',
+  description: {
+    zh: '核查联单差异并作出处理决定（接受地省级生态环境主管部门）',
+    en: "review a manifest's discrepancies and decide on them (the receiving province's bureau)",
+  },
+  agencyKinds: ['provincial-bureau'],
+  // As for the reply to a consultation letter: the bureau's approvers decide.
+  roles: ['approver'],
+  scope: forAgencyKinds(
+    ['provincial-bureau'],
+    withinJurisdiction((r) => [r.reportTo]),
+  ),
 });
 
 /** The directory agencies acting under these credit codes. */

@@ -10,6 +10,7 @@ import {
 } from '@lianfang/domain-kernel';
 import {
   Aggregates,
+  assertNever,
   DomainError,
   type CommandMetadata,
   type DomainEvent,
@@ -39,6 +40,7 @@ import { transferDecider, transferStream, type TransferState } from '../transfer
 import {
   manifestDecider,
   manifestStream,
+  reportToOf,
   type CarrierLeg,
   type ManifestCommand,
   type ManifestDecider,
@@ -58,7 +60,13 @@ import {
   type DriverStreamState,
   type ManifestDriverEvent,
 } from './drivers';
-import { agenciesOf, carryManifests, openManifests, receiveManifests } from './manifest.access';
+import {
+  agenciesOf,
+  carryManifests,
+  openManifests,
+  receiveManifests,
+  reviewManifestDiscrepancies,
+} from './manifest.access';
 import { manifestOutbox } from './manifest.outbox';
 import {
   manifestSerialDecider,
@@ -683,6 +691,10 @@ export class ManifestCommands {
           agencies: agenciesOf(this.directory, [state.opened.generator.creditCode]),
         });
         return;
+      case 'ReviewManifestDiscrepancies':
+        // The receiving province's bureau, whether or not anything is open (the decider says so).
+        authorize(identity, reviewManifestDiscrepancies, { reportTo: reportToOf(state) });
+        return;
       case 'TransitTimerFired':
       case 'ReceiptTimerFired':
         throw new AccessDenied(
@@ -691,6 +703,9 @@ export class ManifestCommands {
           '联单时限由系统计时器判定',
           "a manifest's deadlines are the system timers' to judge",
         );
+      default:
+        // A new command without its rule is refused, never let through.
+        return assertNever(command);
     }
   }
 

@@ -22,6 +22,7 @@ import {
 } from '../capacity/decider';
 import { facilityDecider, facilityStream, type FacilityCommand } from '../facility/decider';
 import { service } from '../service';
+import { WorklistReadModel } from '../worklist/worklist.projection';
 import {
   transferDecider,
   transferStream,
@@ -58,6 +59,14 @@ const chongqing = person('cq-eeb', 'provincial-bureau', '500000');
 const chengdu = person('cd-eeb', 'municipal-bureau', '510100');
 const deyang = person('dy-eeb', 'municipal-bureau', '510600');
 const sichuanTransport = person('sc-transport', 'transport-department', '510000');
+// Bureaus decide through their approvers (the reply to a letter, the review of discrepancies).
+const approver = (who: Identity): Identity => ({
+  ...who,
+  subject: `${who.agencyId}.approver`,
+  roles: ['approver'],
+});
+const chongqingApprover = approver(chongqing);
+const sichuanApprover = approver(sichuan);
 
 const actorOf = (who: Identity): Actor => ({
   kind: 'user',
@@ -288,6 +297,7 @@ describe('transfer-service: electronic manifests through GraphQL', () => {
     await approveTransfer(t.app(), 'tr-trip', FACILITY, '10000');
     await approveTransfer(t.app(), 'tr-quota', FACILITY, '10000');
     await approveTransfer(t.app(), 'tr-weights', FACILITY, '10000');
+    await approveTransfer(t.app(), 'tr-review', FACILITY, '10000');
   });
 
   it('runs a trip from opening to disposal, each step by its party and refused to the others', async () => {
@@ -556,6 +566,161 @@ describe('transfer-service: electronic manifests through GraphQL', () => {
       'receiveManifest',
     );
     expect(fine.discrepancies).toEqual([]);
+  });
+
+  it("lets the receiving province's bureau review the discrepancies, once, and takes them off its worklist", async () => {
+    const REVIEW = `mutation($key: String!, $number: ID!, $input: ReviewManifestDiscrepanciesInput!) {
+      reviewManifestDiscrepancies(idempotencyKey: $key, number: $number, input: $input) {
+        number openDiscrepancies discrepancyReviews { decision note kinds reviewedBy at } nextActions { code } } }`;
+    const review = (who: Identity, decision: string, note: string, key = t.key('review')) =>
+      t.post(REVIEW, { key, number, input: { decision, note } }, who);
+    type Reviews = { decision: string; kinds: string[]; at: string }[];
+    const reviewsOf = (m: Manifest) => m.discrepancyReviews as Reviews;
+    const codes = async (who: Identity) =>
+      t.ok(await t.post(ONE, { number }, who), 'manifest').nextActions.map((a) => a.code);
+    const storedTypes = async () => (await t.stream(manifestStream(number))).map((e) => e.type);
+    /** The bureau's discrepancy items of this manifest, once the worklist has read the whole stream. */
+    const worklist = async (agencyId: string, as: Identity) => {
+      const events = await t.stream(manifestStream(number));
+      await t
+        .app()
+        .get(WorklistReadModel)
+        .waitFor(events[events.length - 1].logPosition);
+      const answer = await t.post(
+        `query($id: ID!) { agency(id: $id) { transferWorklist(first: 100) {
+          edges { node { recordId action party jurisdiction since } } } } }`,
+        { id: agencyId },
+        as,
+      );
+      expect(answer.errors).toBeUndefined();
+      const page = (
+        answer.data?.agency as { transferWorklist: { edges: { node: Record<string, string> }[] } }
+      ).transferWorklist;
+      return page.edges
+        .map((e) => e.node)
+        .filter((n) => n.recordId === number && n.action.startsWith('manifest.discrepancy-'));
+    };
+
+    // 1 000 declared, 880 weighed (beyond both tolerances), and other drums than declared.
+    const number = await t.delivered('tr-review', '1000');
+    const received = t.ok(
+      await t.post(
+        RECEIVE,
+        {
+          key: t.key('receive'),
+          number,
+          input: {
+            acceptedKg: '880',
+            method: 'R9',
+            differences: [{ kind: 'packaging', declared: 'IBC 吨桶', found: '200 L 铁桶' }],
+          },
+        },
+        receiver,
+      ),
+      'receiveManifest',
+    );
+    expect(received.discrepancies).toHaveLength(2);
+    expect((await worklist('cq-eeb', chongqing)).map((n) => [n.action, n.party, n.jurisdiction])).toEqual([
+      ['manifest.discrepancy-packaging', 'receiving-bureau', '500000'],
+      ['manifest.discrepancy-weight', 'receiving-bureau', '500000'],
+    ]);
+
+    // The action is offered to the receiving province's approvers only.
+    expect(await codes(chongqingApprover)).toEqual(['reviewManifestDiscrepancies']);
+    for (const who of [chongqing, sichuanApprover, chengdu]) expect(await codes(who)).toEqual([]);
+    expect(await codes(receiver)).toEqual(['confirmManifestDisposal', 'correctManifestReceipt']);
+
+    // Everyone else is refused, naming the rule and the check, and nothing is stored.
+    const before = await storedTypes();
+    // Each refusal says which check failed (kind, role, jurisdiction), in both languages.
+    for (const [who, why] of [
+      [generator, /only a provincial environment bureau may do this/],
+      [receiver, /only a provincial environment bureau may do this/],
+      [chengdu, /only a provincial environment bureau may do this/],
+      [chongqing, /needs one of the roles/], // a clerk prepares, an approver decides
+      [sichuanApprover, /touches no jurisdiction within yours \(510000\)/], // the exporting side
+    ] as const) {
+      const refused = t.refusal(await review(who, 'no-further-action', '已核实'));
+      expect(refused).toMatchObject({ category: 'FORBIDDEN', rule: 'manifest.review-discrepancies' });
+      expect((refused?.messages as { en: string }).en).toMatch(why);
+      expect((refused?.messages as { zh: string }).zh).toMatch(/核查联单差异/);
+    }
+    // Bad input: a typed error naming the field, in both languages; nothing stored either.
+    const badDecision = t.refusal(await review(chongqingApprover, 'close', '已核实'));
+    expect(badDecision).toMatchObject({ code: 'manifest.review-decision', field: 'decision' });
+    expect(JSON.stringify(badDecision)).toMatch(/处理决定/);
+    expect(JSON.stringify(badDecision)).toMatch(/no-further-action or refer-to-enforcement/);
+    expect(t.refusal(await review(chongqingApprover, 'refer-to-enforcement', '  '))).toMatchObject({
+      code: 'manifest.required',
+      field: 'note',
+    });
+    expect(
+      t.refusal(await review(chongqingApprover, 'refer-to-enforcement', '差'.repeat(2001))),
+    ).toMatchObject({ code: 'manifest.note-too-long', field: 'note' });
+    expect(await storedTypes()).toEqual(before);
+
+    // The receiving bureau refers the matter to enforcement; a retry answers the same, stored once.
+    const key = t.key('review');
+    const note = '重量短少12%且包装不符，移送执法核查 / 12% short and other drums: referred';
+    const reviewed = t.ok(
+      await review(chongqingApprover, 'refer-to-enforcement', note, key),
+      'reviewManifestDiscrepancies',
+    );
+    expect(reviewed).toMatchObject({
+      openDiscrepancies: [],
+      discrepancyReviews: [
+        { decision: 'refer-to-enforcement', note, kinds: ['weight', 'packaging'], reviewedBy: 'cq-eeb' },
+      ],
+      nextActions: [],
+    });
+    const retried = t.ok(
+      await review(chongqingApprover, 'refer-to-enforcement', note, key),
+      'reviewManifestDiscrepancies',
+    );
+    expect(retried.discrepancyReviews).toEqual(reviewed.discrepancyReviews);
+    expect(await storedTypes()).toEqual([...before, 'ManifestDiscrepanciesReviewed']);
+
+    // Off the bureau's worklist; in the history, by whom.
+    expect(await worklist('cq-eeb', chongqing)).toEqual([]);
+    const history = await t.post(
+      `query($n: ID!) { manifest(number: $n) { history { type actor { agencyId } } } }`,
+      { n: number },
+      sichuan,
+    );
+    expect(history.errors).toBeUndefined();
+    expect((history.data?.manifest as { history: unknown[] }).history.slice(-1)).toEqual([
+      { type: 'ManifestDiscrepanciesReviewed', actor: { agencyId: 'cq-eeb' } },
+    ]);
+
+    // Nothing open now: a second review is refused.
+    expect(t.refusal(await review(chongqingApprover, 'no-further-action', '再次核查'))).toMatchObject({
+      code: 'manifest.no-open-discrepancies',
+      field: 'manifestNumber',
+    });
+    expect(await codes(chongqingApprover)).toEqual([]);
+
+    // A later correction still beyond tolerance is a new weight discrepancy, on the worklist again.
+    t.ok(
+      await t.post(
+        CORRECT,
+        { key: t.key('correct'), number, kg: '870', reason: '复磅 / re-weighed' },
+        receiver,
+      ),
+      'correctManifestReceipt',
+    );
+    const reopened = await worklist('cq-eeb', chongqing);
+    expect(reopened.map((n) => n.action)).toEqual(['manifest.discrepancy-weight']);
+    expect(Date.parse(reopened[0].since)).toBeGreaterThanOrEqual(Date.parse(reviewsOf(reviewed)[0].at));
+    expect(await codes(chongqingApprover)).toEqual(['reviewManifestDiscrepancies']);
+    const second = t.ok(
+      await review(chongqingApprover, 'no-further-action', '复磅后短少130千克，计量误差 / weighing error'),
+      'reviewManifestDiscrepancies',
+    );
+    expect(reviewsOf(second).map((r) => [r.decision, r.kinds])).toEqual([
+      ['refer-to-enforcement', ['weight', 'packaging']],
+      ['no-further-action', ['weight']],
+    ]);
+    expect(await worklist('cq-eeb', chongqing)).toEqual([]);
   });
 
   it('corrects a receipt with a new fact: the approval and the capacity follow, the first receipt stays', async () => {

@@ -34,6 +34,7 @@ const MANIFEST_EVENTS: readonly ManifestEvent['type'][] = [
   'ManifestDisposed',
   'ManifestReceiptCorrected',
   'ManifestDiscrepancyFound',
+  'ManifestDiscrepanciesReviewed',
   'ManifestOverdue',
 ];
 
@@ -112,7 +113,8 @@ export function manifestProjection(
 ) {
   return defineProjection<Recorded>({
     name: 'manifests',
-    version: 1,
+    // 2: the state keeps unreviewed discrepancies and the view the bureau's reviews (a rebuild).
+    version: 2,
     tables: ['manifests', 'manifest_drivers'],
     handles: [...MANIFEST_EVENTS, 'ManifestDriverRecorded'],
     async setup(tx, names) {

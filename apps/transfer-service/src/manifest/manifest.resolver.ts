@@ -14,6 +14,7 @@ import {
 import {
   Allow,
   authorize,
+  can,
   CurrentIdentity,
   type AgencyDirectory,
   type Identity,
@@ -30,8 +31,10 @@ import {
 } from '@lianfang/graph';
 import { AGENCY_DIRECTORY, PLATFORM, type Platform } from '@lianfang/runtime';
 import {
+  discrepancyReview,
   manifestStream,
   nextActions,
+  type DiscrepancyReviewDecision,
   type ManifestCommand,
   type ManifestEvent,
   type RejectedDisposition,
@@ -44,6 +47,7 @@ import {
   openManifests,
   readManifests,
   receiveManifests,
+  reviewManifestDiscrepancies,
 } from './manifest.access';
 import { ManifestReadModel } from './manifest.projection';
 import { ManifestQueries } from './manifest.queries';
@@ -60,6 +64,7 @@ import {
   PartiallyAcceptManifestInput,
   ReceiveManifestInput,
   RejectManifestInput,
+  ReviewManifestDiscrepanciesInput,
 } from './manifest.types';
 import { evolveView, type ManifestView } from './manifest.view';
 
@@ -77,6 +82,11 @@ const ACTIONS: Readonly<Record<string, { code: string; zh: string; en: string }>
   RejectReceipt: { code: 'rejectManifest', zh: '拒收', en: 'Reject the waste' },
   ConfirmDisposal: { code: 'confirmManifestDisposal', zh: '确认利用处置', en: 'Confirm disposal' },
   CorrectReceipt: { code: 'correctManifestReceipt', zh: '更正接收信息', en: 'Correct the receipt' },
+  ReviewManifestDiscrepancies: {
+    code: 'reviewManifestDiscrepancies',
+    zh: '核查联单差异：无需进一步处理或移送执法',
+    en: 'Review the discrepancies: no further action, or refer to enforcement',
+  },
 };
 
 const differencesOf = (input: readonly ManifestDifferenceInput[] | null | undefined): ReportedDifference[] =>
@@ -178,9 +188,15 @@ export class ManifestResolver {
     description: 'What the caller may do next, and by when. 当前用户可办理的下一步。',
   })
   nextActions(@CurrentIdentity() identity: Identity, @Parent() node: ManifestNode): ManifestNextActionType[] {
-    const own = creditCodeOf(this.directory, identity);
-    if (own === null) return [];
     const { state } = node.view;
+    // The receiving province's bureau, while discrepancies wait on its review (no deadline applies).
+    const review = discrepancyReview(state);
+    const bureau =
+      review && can(identity, reviewManifestDiscrepancies, { reportTo: review.reportTo })
+        ? [this.label('ReviewManifestDiscrepancies', null, false)]
+        : [];
+    const own = creditCodeOf(this.directory, identity);
+    if (own === null) return bureau;
     const now = Date.now();
     const waiting = nextActions(state).filter((a) => a.creditCode === own);
     if (
@@ -194,18 +210,24 @@ export class ManifestResolver {
         dueAt: null,
         overdue: false,
       });
-    return waiting.flatMap((a) => {
-      const action = ACTIONS[a.action];
-      if (!action) return [];
-      return [
-        {
-          code: action.code,
-          label: { zh: action.zh, en: action.en },
-          dueAt: a.dueAt === null ? null : new Date(a.dueAt),
-          overdue: a.overdue || (a.dueAt !== null && now >= Date.parse(a.dueAt)),
-        },
-      ];
-    });
+    return [
+      ...waiting.flatMap((a) =>
+        ACTIONS[a.action]
+          ? [this.label(a.action, a.dueAt, a.overdue || (a.dueAt !== null && now >= Date.parse(a.dueAt)))]
+          : [],
+      ),
+      ...bureau,
+    ];
+  }
+
+  private label(command: string, dueAt: string | null, overdue: boolean): ManifestNextActionType {
+    const action = ACTIONS[command];
+    return {
+      code: action.code,
+      label: { zh: action.zh, en: action.en },
+      dueAt: dueAt === null ? null : new Date(dueAt),
+      overdue,
+    };
   }
 
   @ResolveField(() => [HistoryEntryType], { description: 'Its facts, oldest first. 联单历史。' })
@@ -460,6 +482,29 @@ export class ManifestResolver {
     return this.command(identity, context, idempotencyKey, {
       type: 'ConfirmDisposal',
       data: { manifestNumber: number, method },
+    });
+  }
+
+  @Mutation(() => ManifestNode, {
+    description:
+      "The receiving province's bureau decides on the open discrepancies: no further action, or refer to enforcement. 接受地省级生态环境主管部门核查联单差异并作出处理决定。",
+  })
+  @Allow(reviewManifestDiscrepancies)
+  reviewManifestDiscrepancies(
+    @CurrentIdentity() identity: Identity,
+    @Context() context: RequestContext,
+    @Args('idempotencyKey') idempotencyKey: string,
+    @Args('number', { type: () => ID }) number: string,
+    @Args('input', { type: () => ReviewManifestDiscrepanciesInput }) input: ReviewManifestDiscrepanciesInput,
+  ): Promise<ManifestNode> {
+    return this.command(identity, context, idempotencyKey, {
+      type: 'ReviewManifestDiscrepancies',
+      // The decider checks the decision and names the field when it is neither.
+      data: {
+        manifestNumber: number,
+        decision: input.decision as DiscrepancyReviewDecision,
+        note: input.note,
+      },
     });
   }
 

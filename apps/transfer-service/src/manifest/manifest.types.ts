@@ -166,6 +166,26 @@ export class ManifestDiscrepancyType {
   reportTo!: string;
 }
 
+@ObjectType('ManifestDiscrepancyReview', {
+  description: "The receiving-side bureau's decision on the discrepancies open at the time. 差异核查决定。",
+})
+export class ManifestDiscrepancyReviewType {
+  @Field({ description: 'no-further-action or refer-to-enforcement. 无需进一步处理或移送执法。' })
+  decision!: string;
+
+  @Field({ description: 'Why. 核查意见。' })
+  note!: string;
+
+  @Field(() => [String], { description: 'The discrepancy kinds it closed. 本次核查的差异类型。' })
+  kinds!: string[];
+
+  @Field({ description: 'The reviewing agency. 核查机构。' })
+  reviewedBy!: string;
+
+  @Field()
+  at!: Date;
+}
+
 @ObjectType('ManifestNextAction', { description: 'What the caller may do next. 下一步可办理事项。' })
 export class ManifestNextActionType {
   @Field({ description: 'The mutation, e.g. confirmManifestPickup. 操作代码。' })
@@ -250,6 +270,15 @@ export class ManifestNode {
 
   @Field(() => [ManifestDiscrepancyType])
   discrepancies!: ManifestDiscrepancyType[];
+
+  @Field(() => [String], {
+    description:
+      'Kinds of discrepancy the receiving-side bureau has not reviewed yet. 待接受地生态环境部门核查的差异类型。',
+  })
+  openDiscrepancies!: string[];
+
+  @Field(() => [ManifestDiscrepancyReviewType], { description: 'Reviews, oldest first. 差异核查记录。' })
+  discrepancyReviews!: ManifestDiscrepancyReviewType[];
 
   @Field(() => [String], { description: 'transit, receipt. 逾期事项。' })
   overdue!: string[];
@@ -448,6 +477,19 @@ export class RejectManifestInput {
 
   @Field(() => [ManifestDifferenceInput], { nullable: true })
   differences?: ManifestDifferenceInput[] | null;
+}
+
+@InputType('ReviewManifestDiscrepanciesInput', {
+  description: "The receiving-side bureau's decision on a manifest's open discrepancies. 差异核查决定。",
+})
+export class ReviewManifestDiscrepanciesInput {
+  @Field({
+    description: 'no-further-action or refer-to-enforcement. 处理决定：无需进一步处理或移送执法。',
+  })
+  decision!: string;
+
+  @Field({ description: 'Why, at most 2000 characters. 核查意见（最多2000字）。' })
+  note!: string;
 }
 
 @InputType('BackfillPaperManifestInput', { description: 'A paper manifest from an outage. 补录纸质联单。' })

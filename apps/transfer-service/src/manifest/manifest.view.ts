@@ -45,6 +45,15 @@ export interface ManifestDiscrepancyView {
   readonly reportTo: string;
 }
 
+/** The receiving-side bureau's decision on the discrepancies open at the time. */
+export interface ManifestDiscrepancyReviewView {
+  readonly decision: string;
+  readonly note: string;
+  readonly kinds: readonly string[];
+  readonly reviewedBy: string;
+  readonly at: string;
+}
+
 export interface ManifestView {
   readonly state: ManifestRecord;
   readonly legs: readonly ManifestLegView[];
@@ -52,6 +61,7 @@ export interface ManifestView {
   readonly corrections: readonly ManifestCorrectionView[];
   readonly disposal: { readonly method: string; readonly at: string } | null;
   readonly discrepancies: readonly ManifestDiscrepancyView[];
+  readonly discrepancyReviews: readonly ManifestDiscrepancyReviewView[];
   readonly openedAt: string;
   readonly updatedAt: string;
 }
@@ -74,6 +84,7 @@ export function evolveView(
     corrections: [],
     disposal: null,
     discrepancies: [],
+    discrepancyReviews: [],
     openedAt: occurredAt.toISOString(),
     updatedAt: occurredAt.toISOString(),
   };
@@ -222,6 +233,20 @@ export function evolveView(
         ],
       };
     }
+    case 'ManifestDiscrepanciesReviewed':
+      return {
+        ...next,
+        discrepancyReviews: [
+          ...next.discrepancyReviews,
+          {
+            decision: event.data.decision,
+            note: event.data.note,
+            kinds: event.data.kinds,
+            reviewedBy: event.data.reviewedBy,
+            at: event.data.reviewedAt,
+          },
+        ],
+      };
     case 'ManifestDelivered':
     case 'ManifestOverdue':
       return next;

@@ -415,8 +415,14 @@ export interface DiscrepancyRecord {
 
 type DiscrepancyEvent = Extract<
   ManifestEvent,
-  { type: 'ManifestDiscrepancyFound' | 'ManifestReceiptCorrected' }
+  { type: 'ManifestDiscrepancyFound' | 'ManifestReceiptCorrected' | 'ManifestDiscrepanciesReviewed' }
 >;
+
+/** The manifest events a discrepancy record follows. */
+export const isDiscrepancyEvent = (event: ManifestEvent): event is DiscrepancyEvent =>
+  event.type === 'ManifestDiscrepancyFound' ||
+  event.type === 'ManifestReceiptCorrected' ||
+  event.type === 'ManifestDiscrepanciesReviewed';
 
 /**
  * Folds a manifest's discrepancies. `key` names the command of the event (events of one command share
@@ -431,6 +437,18 @@ export function evolveDiscrepancies(
   if (event.type === 'ManifestReceiptCorrected') {
     if (!record?.weight) return record;
     return { ...record, weight: null, recheck: { key, since: record.weight.since } };
+  }
+  if (event.type === 'ManifestDiscrepanciesReviewed') {
+    // The bureau decided on what was open: those items close. A weight a later correction finds
+    // beyond tolerance again is a new discrepancy, from that day.
+    if (!record) return record;
+    const { kinds } = event.data;
+    return {
+      ...record,
+      weight: kinds.includes('weight') ? null : record.weight,
+      recheck: kinds.includes('weight') ? null : record.recheck,
+      others: record.others.filter((o) => !kinds.includes(o.kind)),
+    };
   }
   const d = event.data;
   const base: DiscrepancyRecord = record ?? {
@@ -463,9 +481,9 @@ const DIFFERENCE_NAMES: Readonly<Record<DifferenceKind, BilingualText>> = {
 /**
  * The receiving province's bureau looks into each discrepancy (domain.md: it is reported to the
  * receiving-side bureau; the exporting side learns of it from the ManifestDiscrepancyFound integration
- * event, so it gets no item). A weight discrepancy closes when a receipt correction brings the weight
- * within tolerance. No command closes the other kinds (the receiver's record of what arrived stands):
- * they stay on the worklist as information, with the day they were found and the manifest.
+ * event, so it gets no item). Its review (ReviewManifestDiscrepancies: no further action, or refer to
+ * enforcement) closes every item open at the time; a weight discrepancy also closes when a receipt
+ * correction brings the weight within tolerance.
  */
 export function discrepancyItems(record: DiscrepancyRecord | undefined): WorkItemInput[] {
   if (!record) return [];
@@ -488,16 +506,16 @@ export function discrepancyItems(record: DiscrepancyRecord | undefined): WorkIte
     ...(weight
       ? [
           item(weight, {
-            zh: `核查重量差异：申报 ${weight.declared} 千克，实收 ${weight.found} 千克（更正至容差内即办结）`,
-            en: `look into the weight discrepancy: ${weight.declared} kg declared, ${weight.found} kg weighed (closes when a correction brings it within tolerance)`,
+            zh: `核查重量差异：申报 ${weight.declared} 千克，实收 ${weight.found} 千克（作出处理决定，或更正至容差内即办结）`,
+            en: `review the weight discrepancy: ${weight.declared} kg declared, ${weight.found} kg weighed (closes on your decision, or when a correction brings it within tolerance)`,
           }),
         ]
       : []),
     ...record.others.map((d) => {
       const name = DIFFERENCE_NAMES[d.kind as DifferenceKind];
       return item(d, {
-        zh: `备查：联单${name.zh}不符，申报“${d.declared}”，实为“${d.found}”`,
-        en: `for information: the ${name.en} differs, "${d.declared}" declared, "${d.found}" found`,
+        zh: `核查差异：联单${name.zh}不符，申报“${d.declared}”，实为“${d.found}”（作出处理决定即办结）`,
+        en: `review the discrepancy: the ${name.en} differs, "${d.declared}" declared, "${d.found}" found (closes on your decision)`,
       });
     }),
   ];

@@ -31,6 +31,7 @@ import {
   agreementItems,
   discrepancyItems,
   evolveDiscrepancies,
+  isDiscrepancyEvent,
   ledgerShortfall,
   manifestItems,
   openManifestItems,
@@ -70,6 +71,7 @@ const MANIFEST_EVENTS: Record<ManifestEvent['type'], true> = {
   ManifestDiscrepancyFound: true,
   ManifestOverdue: true,
   PaperManifestBackfilled: true,
+  ManifestDiscrepanciesReviewed: true,
 };
 const AGREEMENT_EVENTS: Record<AgreementEvent['type'], true> = {
   AgreementProposed: true,
@@ -299,7 +301,8 @@ export function worklistProjection(calendar: WorkingDayCalendar) {
   return defineProjection<RecordedEvent>({
     name: 'transfer-worklist',
     // 2: approval releases, capacity shortfalls, discrepancy and usage records (a blue/green rebuild).
-    version: 2,
+    // 3: a manifest's folded state keeps its unreviewed discrepancies; reviews close their items.
+    version: 3,
     tables: ['worklist_records', 'worklist_items', 'worklist_approvals', 'worklist_shortfalls'],
     handles: [...KINDS.keys()],
     async setup(tx, names) {
@@ -383,7 +386,7 @@ export function worklistProjection(calendar: WorkingDayCalendar) {
               manifestItems(state as Parameters<typeof manifestItems>[0], since),
             );
             const event = { type: e.type, data: e.data } as ManifestEvent;
-            if (event.type === 'ManifestDiscrepancyFound' || event.type === 'ManifestReceiptCorrected') {
+            if (isDiscrepancyEvent(event)) {
               const number = event.data.manifestNumber;
               const key = discrepancySource(number);
               const before = (await loadState(tx, names, key)) as DiscrepancyRecord | undefined;

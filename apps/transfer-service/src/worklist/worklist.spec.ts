@@ -687,7 +687,7 @@ function worklistStory(subgraph: ReturnType<typeof useSubgraph>) {
     expect(await openers()).toEqual([]);
   });
 
-  it("puts a manifest's discrepancies on the receiving province's bureau; a correction within tolerance closes the weight one", async () => {
+  it("puts a manifest's discrepancies on the receiving province's bureau; a correction within tolerance closes the weight one, its review the rest", async () => {
     const now = new Date();
     const today = LocalDate.ofInstant(now);
     const approval = (await approvedTransfer('wl-t8', now)).approval;
@@ -764,8 +764,8 @@ function worklistStory(subgraph: ReturnType<typeof useSubgraph>) {
     ]);
     expect(found.find((n) => n.action === 'manifest.discrepancy-weight')?.label.en).toContain('3700.000 kg');
     expect(found.find((n) => n.action === 'manifest.discrepancy-packaging')?.label).toEqual({
-      zh: '备查：联单包装不符，申报“IBC 吨桶”，实为“200 L 铁桶”',
-      en: 'for information: the packaging differs, "IBC 吨桶" declared, "200 L 铁桶" found',
+      zh: '核查差异：联单包装不符，申报“IBC 吨桶”，实为“200 L 铁桶”（作出处理决定即办结）',
+      en: 'review the discrepancy: the packaging differs, "IBC 吨桶" declared, "200 L 铁桶" found (closes on your decision)',
     });
     // Reported to the receiving side only (domain.md); the exporting bureau has the integration event.
     expect(await discrepancies('sc-eeb')).toEqual([]);
@@ -789,9 +789,18 @@ function worklistStory(subgraph: ReturnType<typeof useSubgraph>) {
       YUHUAN.id,
     );
     expect((await discrepancies('cq-eeb')).map((n) => n.action)).toEqual(['manifest.discrepancy-packaging']);
-    // Disposal ends the receiver's work, not the record of what arrived.
+    // Disposal ends the receiver's work, not the bureau's.
     await step({ type: 'ConfirmDisposal', data: { manifestNumber: number, method: 'R9' } }, YUHUAN.id);
     expect((await discrepancies('cq-eeb')).map((n) => n.action)).toEqual(['manifest.discrepancy-packaging']);
+    // The bureau's review closes what is open.
+    await step(
+      {
+        type: 'ReviewManifestDiscrepancies',
+        data: { manifestNumber: number, decision: 'no-further-action', note: '包装已核实 / drums checked' },
+      },
+      'cq-eeb',
+    );
+    expect(await discrepancies('cq-eeb')).toEqual([]);
   });
 
   it("puts a capacity shortfall on the bureau of the facility's province until the ledger is back within its licence", async () => {
@@ -1111,6 +1120,56 @@ describe('the worklist items of approvals, discrepancies and capacity (pure)', (
     ).toEqual(['T4']);
     // A correction of a manifest without a discrepancy records nothing.
     expect(evolveDiscrepancies(undefined, corrected, 'c1', 'T1')).toBeUndefined();
+  });
+
+  it("closes the reviewed kinds on the bureau's review; a weight found again later is a new item", () => {
+    const weight = {
+      type: 'ManifestDiscrepancyFound',
+      data: {
+        manifestNumber: 'n',
+        kind: 'weight',
+        declaredKg: '4000.000',
+        acceptedKg: '3700.000',
+        differenceKg: '300.000',
+        tolerance: { percentBasisPoints: 500, kg: '100.000' },
+        reportTo: CHONGQING,
+      },
+    } as const;
+    const form = {
+      type: 'ManifestDiscrepancyFound',
+      data: { manifestNumber: 'n', kind: 'form', declared: 'liquid', found: 'sludge', reportTo: CHONGQING },
+    } as const;
+    const reviewed = (kinds: ('weight' | 'form')[]) =>
+      ({
+        type: 'ManifestDiscrepanciesReviewed',
+        data: {
+          manifestNumber: 'n',
+          decision: 'refer-to-enforcement',
+          note: 'x',
+          kinds,
+          reportTo: CHONGQING,
+          reviewedBy: 'cq-eeb',
+          reviewedAt: 'T2',
+        },
+      }) as const;
+    const corrected = { type: 'ManifestReceiptCorrected', data: { manifestNumber: 'n' } } as never;
+    const both = evolveDiscrepancies(evolveDiscrepancies(undefined, weight, 'c1', 'T1'), form, 'c1', 'T1');
+    expect(discrepancyItems(both).map((i) => i.action)).toEqual([
+      'manifest.discrepancy-weight',
+      'manifest.discrepancy-form',
+    ]);
+    // Only the kinds the review names close.
+    const weightOnly = evolveDiscrepancies(both, reviewed(['weight']), 'c2', 'T2');
+    expect(discrepancyItems(weightOnly).map((i) => i.action)).toEqual(['manifest.discrepancy-form']);
+    const closed = evolveDiscrepancies(both, reviewed(['weight', 'form']), 'c2', 'T2');
+    expect(discrepancyItems(closed)).toEqual([]);
+    // A later correction still beyond tolerance: a new item from its own day, not the first one's.
+    const again = evolveDiscrepancies(evolveDiscrepancies(closed, corrected, 'c3', 'T3'), weight, 'c3', 'T3');
+    expect(discrepancyItems(again).map((i) => [i.action, i.since])).toEqual([
+      ['manifest.discrepancy-weight', 'T3'],
+    ]);
+    // A review of a manifest the worklist has no discrepancy of records nothing.
+    expect(evolveDiscrepancies(undefined, reviewed(['weight']), 'c1', 'T1')).toBeUndefined();
   });
 
   it('names no bureau for a shortfall until the facility is known, then its province', () => {
