@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { csvLine, parseCsv, type CsvRecord } from '../apps/transfer-service/src/facility/import/csv';
 import { columnOfHeading } from '../apps/transfer-service/src/facility/import/licence-csv';
+import { runAsProcess } from './cli-process';
 
 export interface ImportCliIo {
   out(line: string): void;
@@ -372,19 +373,5 @@ function poster(url: string, token: string, fetchImpl: typeof fetch) {
 }
 
 if (require.main === module) {
-  runImportFacilitiesCli(process.argv.slice(2), {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-    env: process.env,
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(
-        `错误 / Error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      process.exitCode = 1;
-    },
-  );
+  runAsProcess(runImportFacilitiesCli);
 }

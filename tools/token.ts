@@ -13,6 +13,7 @@ import {
   type AgencyDirectory,
   type Role,
 } from '@lianfang/auth';
+import { runAsProcess } from './cli-process';
 
 export interface TokenCliIo {
   out(line: string): void;
@@ -161,19 +162,5 @@ function displayWidth(text: string): number {
 }
 
 if (require.main === module) {
-  runTokenCli(process.argv.slice(2), {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-    env: process.env,
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(
-        `错误 / Error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      process.exitCode = 1;
-    },
-  );
+  runAsProcess(runTokenCli);
 }

@@ -25,7 +25,8 @@ export {
   type OpenDeadLetterCount,
 } from './consumer/tables';
 export * from './dlq/dead-letters';
-export { runDlqCli, formatTable as formatDlqTable, type DlqCliIo } from './dlq/cli';
+export { runDlqCli, type DlqCliIo } from './dlq/cli';
+export { formatTable as formatOperatorTable, type OperatorCliIo } from './operator-cli/operator-cli';
 export { runTimersCli, type TimersCliIo } from './timers/cli';
 export * from './topics/topics';
 export * from './kafka/producer-errors';

@@ -15,7 +15,8 @@ import {
   toOutgoing,
 } from '../consumer/test-fixtures/counter.fixture';
 import { createMemoryTransport, type MemoryTransport } from '../memory/memory-transport';
-import { formatTable, runDlqCli } from './cli';
+import { formatTable } from '../operator-cli/operator-cli';
+import { runDlqCli } from './cli';
 import { listDeadLetters } from './dead-letters';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };

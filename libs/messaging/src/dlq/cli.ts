@@ -1,5 +1,4 @@
-import { userInfo } from 'node:os';
-import { createPostgresClient, type SqlClient } from '@lianfang/eventsourcing';
+import type { SqlClient } from '@lianfang/eventsourcing';
 import { DEAD_LETTER_STATUSES, hasConsumerTables, type DeadLetterStatus } from '../consumer/tables';
 import {
   DeadLetterError,
@@ -12,6 +11,19 @@ import {
   type RedriveOutcome,
   type RedriveRequest,
 } from './dead-letters';
+import {
+  clip,
+  DEFAULT_OPERATOR_DATABASE_URL,
+  flag,
+  formatTable,
+  isoSeconds as iso,
+  limitOf,
+  operatorOf,
+  runOperatorCli,
+  UsageError,
+  type CliArgs as Args,
+  type OperatorCliIo,
+} from '../operator-cli/operator-cli';
 
 /**
  * `npm run dlq -- list|show <id>|redrive <id|stream>|skip <id> --reason "…" --service <schema>`.
@@ -21,15 +33,9 @@ import {
  * and the tool waits for the result and prints it (see dead-letters.ts). A request made while the service
  * is down is applied when it starts.
  */
-export interface DlqCliIo {
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** A client to use instead of connecting to DATABASE_URL (tests). */
-  readonly client?: SqlClient;
-}
+export type DlqCliIo = OperatorCliIo;
 
-export const DEFAULT_DLQ_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+export const DEFAULT_DLQ_DATABASE_URL = DEFAULT_OPERATOR_DATABASE_URL;
 
 const USAGE = [
   '用法 / Usage: npm run dlq -- <command> --service <schema> [options]',
@@ -49,95 +55,8 @@ const USAGE = [
   '  DATABASE_URL         default postgres://postgres@127.0.0.1:5432/postgres',
 ].join('\n');
 
-class UsageError extends Error {}
-
-interface Args {
-  readonly command: string | undefined;
-  readonly positional: string[];
-  readonly flags: Map<string, string | true>;
-}
-
-const VALUE_FLAGS = new Set(['service', 'group', 'by', 'reason', 'wait', 'status', 'stream', 'limit']);
-const BOOLEAN_FLAGS = new Set(['all', 'no-wait', 'help']);
-
-function parseArgs(argv: readonly string[]): Args {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '-h') {
-      flags.set('help', true);
-    } else if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = a.slice(2, eq > 0 ? eq : undefined);
-      if (BOOLEAN_FLAGS.has(name)) flags.set(name, true);
-      else if (VALUE_FLAGS.has(name)) {
-        const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
-        if (value === undefined || (eq < 0 && value.startsWith('--'))) {
-          throw new UsageError(`--${name} needs a value / --${name} 需要一个值`);
-        }
-        flags.set(name, value);
-      } else throw new UsageError(`unknown option --${name} / 未知选项`);
-    } else positional.push(a);
-  }
-  return { command: positional.shift(), positional, flags };
-}
-
-function flag(args: Args, name: string): string | undefined {
-  const v = args.flags.get(name);
-  return typeof v === 'string' ? v : undefined;
-}
-
-/** Terminal columns of a string: CJK and full-width characters take two. */
-function displayWidth(s: string): number {
-  let w = 0;
-  for (const ch of s) {
-    const c = ch.codePointAt(0) ?? 0;
-    w +=
-      (c >= 0x1100 && c <= 0x115f) ||
-      (c >= 0x2e80 && c <= 0xa4cf) ||
-      (c >= 0xac00 && c <= 0xd7a3) ||
-      (c >= 0xf900 && c <= 0xfaff) ||
-      (c >= 0xfe30 && c <= 0xfe4f) ||
-      (c >= 0xff00 && c <= 0xff60) ||
-      (c >= 0xffe0 && c <= 0xffe6)
-        ? 2
-        : 1;
-  }
-  return w;
-}
-
-function clip(s: string, max: number): string {
-  const one = s.replace(/\s+/g, ' ');
-  if (displayWidth(one) <= max) return one;
-  let out = '';
-  for (const ch of one) {
-    if (displayWidth(out + ch) > max - 1) break;
-    out += ch;
-  }
-  return `${out}…`;
-}
-
-/** A plain-text table; column widths fit the widest cell (by terminal width). */
-export function formatTable(headings: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = headings.map((h, i) =>
-    Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i] - displayWidth(c))))
-      .join('  ')
-      .trimEnd();
-  return [line(headings), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)];
-}
-
-const iso = (d: Date | null) =>
-  d
-    ? d
-        .toISOString()
-        .replace('T', ' ')
-        .replace(/\.\d+Z$/, 'Z')
-    : '';
+const VALUE_FLAGS = ['service', 'group', 'by', 'reason', 'wait', 'status', 'stream', 'limit'];
+const BOOLEAN_FLAGS = ['all', 'no-wait'];
 
 function letterRows(letters: readonly DeadLetter[]): string[] {
   return formatTable(
@@ -241,91 +160,31 @@ async function waitAndPrint(
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 1 error or failed again, 2 not finished while waiting). */
-export async function runDlqCli(argv: readonly string[], io: DlqCliIo): Promise<number> {
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (error) {
-    io.err(`错误 / Error: ${(error as Error).message}`);
-    io.err(USAGE);
-    return 1;
-  }
-  if (!args.command || args.command === 'help' || args.flags.has('help')) {
-    (args.command ? io.out : io.err)(USAGE);
-    return args.command ? 0 : 1;
-  }
-  if (!['list', 'show', 'redrive', 'skip'].includes(args.command)) {
-    io.err(`错误 / Error: unknown command "${args.command}" / 未知命令`);
-    io.err(USAGE);
-    return 1;
-  }
-  const service = flag(args, 'service');
-  if (!service) {
-    io.err(
-      '错误 / Error: which service? add --service <schema>, e.g. `--service compensation` / 请指定服务的 schema',
-    );
-    return 1;
-  }
-  const schema = service.replace(/-/g, '_');
-  if (!/^[a-z_][a-z0-9_]{0,47}$/.test(schema)) {
-    io.err(
-      `错误 / Error: "${service}" is not a schema name: lower-case letters, digits and _ / 不是有效的 schema 名`,
-    );
-    return 1;
-  }
-
-  const url = io.env.DATABASE_URL ?? DEFAULT_DLQ_DATABASE_URL;
-  const client =
-    io.client ?? createPostgresClient({ connectionString: url, max: 2, applicationName: 'lianfang-dlq' });
-  try {
-    try {
-      if (!(await hasConsumerTables(client, schema))) {
-        io.err(`错误 / Error: schema "${schema}" has no dead-letter tables.`);
-        io.err(
-          "  → check --service (the consuming service's schema); the tables are created when its consumer first starts.",
-        );
-        return 1;
-      }
-    } catch (error) {
-      io.err(`错误 / Error: cannot reach the database (${(error as Error).message}).`);
-      io.err(
-        `  → is PostgreSQL running? DATABASE_URL=${redact(url)}; set DATABASE_URL to the service's database.`,
-      );
-      return 1;
-    }
-    return await run(client, schema, args, io);
-  } catch (error) {
-    if (error instanceof DeadLetterError) {
-      io.err(`错误 / Error: ${error.message}`);
-      io.err(
-        `  → ${error.hint.replace(/`npm run dlq -- ([^`]*)`/g, `\`npm run dlq -- $1 --service ${schema}\``)}`,
-      );
-      return 1;
-    }
-    if (error instanceof UsageError) {
-      io.err(`错误 / Error: ${error.message}`);
-      return 1;
-    }
-    io.err(`错误 / Error: ${(error as Error)?.stack ?? String(error)}`);
-    return 1;
-  } finally {
-    if (!io.client) await client.close();
-  }
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(not a URL)';
-  }
+export function runDlqCli(argv: readonly string[], io: DlqCliIo): Promise<number> {
+  return runOperatorCli(argv, io, {
+    name: 'dlq',
+    usage: USAGE,
+    commands: ['list', 'show', 'redrive', 'skip'],
+    flags: { values: VALUE_FLAGS, booleans: BOOLEAN_FLAGS },
+    exampleService: 'compensation',
+    async missingTables(client, schema) {
+      return (await hasConsumerTables(client, schema))
+        ? []
+        : [
+            `错误 / Error: schema "${schema}" has no dead-letter tables.`,
+            "  → check --service (the consuming service's schema); the tables are created when its consumer first starts.",
+          ];
+    },
+    isOperatorError: (error): error is DeadLetterError => error instanceof DeadLetterError,
+    hintFor: (error, schema) =>
+      error.hint.replace(/`npm run dlq -- ([^`]*)`/g, `\`npm run dlq -- $1 --service ${schema}\``),
+    run: (client, schema, args) => run(client, schema, args, io),
+  });
 }
 
 async function run(client: SqlClient, schema: string, args: Args, io: DlqCliIo): Promise<number> {
   const { out } = io;
-  const by = flag(args, 'by') ?? io.env.USER ?? safeUser() ?? 'operator';
+  const by = operatorOf(args, io.env);
   const group = flag(args, 'group');
   switch (args.command) {
     case 'list': {
@@ -333,8 +192,6 @@ async function run(client: SqlClient, schema: string, args: Args, io: DlqCliIo):
       if (status && !DEAD_LETTER_STATUSES.includes(status as DeadLetterStatus)) {
         throw new UsageError(`--status is one of ${DEAD_LETTER_STATUSES.join(', ')} / 状态取值`);
       }
-      const limitText = flag(args, 'limit') ?? '500';
-      if (!/^\d+$/.test(limitText)) throw new UsageError('--limit takes a number');
       const statuses: DeadLetterStatus[] | undefined = status
         ? [status as DeadLetterStatus]
         : args.flags.has('all')
@@ -344,7 +201,7 @@ async function run(client: SqlClient, schema: string, args: Args, io: DlqCliIo):
         status: statuses,
         stream: flag(args, 'stream'),
         groupId: group,
-        limit: Number(limitText),
+        limit: limitOf(args),
       });
       const what = statuses ? statuses.join(' / ') : 'all';
       out(`死信 / Dead letters in "${schema}" (${what}): ${letters.length}`);
@@ -453,13 +310,5 @@ async function run(client: SqlClient, schema: string, args: Args, io: DlqCliIo):
     }
     default:
       throw new UsageError(`unknown command ${args.command}`);
-  }
-}
-
-function safeUser(): string | undefined {
-  try {
-    return userInfo().username;
-  } catch {
-    return undefined;
   }
 }

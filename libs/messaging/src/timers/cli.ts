@@ -1,6 +1,17 @@
-import { userInfo } from 'node:os';
-import { createPostgresClient, type SqlClient } from '@lianfang/eventsourcing';
-import { formatTable } from '../dlq/cli';
+import type { SqlClient } from '@lianfang/eventsourcing';
+import {
+  clip,
+  DEFAULT_OPERATOR_DATABASE_URL,
+  flag,
+  formatTable,
+  isoSeconds as iso,
+  limitOf,
+  operatorOf,
+  runOperatorCli,
+  UsageError,
+  type CliArgs as Args,
+  type OperatorCliIo,
+} from '../operator-cli/operator-cli';
 import {
   hasTimersTable,
   listFailingTimers,
@@ -23,17 +34,12 @@ import {
  * why); the service's running timer runner fires it with its own handler, and the tool waits for the
  * result and prints it. A retry made while the service is down is fired when it starts.
  */
-export interface TimersCliIo {
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** A client to use instead of connecting to DATABASE_URL (tests). */
-  readonly client?: SqlClient;
+export interface TimersCliIo extends OperatorCliIo {
   /** The clock "now" of a retry comes from: the service's, so its runner finds the timer due (tests). */
   readonly clock?: Clock;
 }
 
-export const DEFAULT_TIMERS_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+export const DEFAULT_TIMERS_DATABASE_URL = DEFAULT_OPERATOR_DATABASE_URL;
 
 const USAGE = [
   '用法 / Usage: npm run -s timers -- <command> --service <schema> [options]',
@@ -53,57 +59,8 @@ const USAGE = [
   '  DATABASE_URL         default postgres://postgres@127.0.0.1:5432/postgres',
 ].join('\n');
 
-class UsageError extends Error {}
-
-interface Args {
-  readonly command: string | undefined;
-  readonly positional: string[];
-  readonly flags: Map<string, string | true>;
-}
-
-const VALUE_FLAGS = new Set(['service', 'by', 'reason', 'wait', 'limit']);
-const BOOLEAN_FLAGS = new Set(['failed-only', 'no-wait', 'help']);
-
-function parseArgs(argv: readonly string[]): Args {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '-h') {
-      flags.set('help', true);
-    } else if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = a.slice(2, eq > 0 ? eq : undefined);
-      if (BOOLEAN_FLAGS.has(name)) flags.set(name, true);
-      else if (VALUE_FLAGS.has(name)) {
-        const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
-        if (value === undefined || (eq < 0 && value.startsWith('--'))) {
-          throw new UsageError(`--${name} needs a value / --${name} 需要一个值`);
-        }
-        flags.set(name, value);
-      } else throw new UsageError(`unknown option --${name} / 未知选项`);
-    } else positional.push(a);
-  }
-  return { command: positional.shift(), positional, flags };
-}
-
-function flag(args: Args, name: string): string | undefined {
-  const v = args.flags.get(name);
-  return typeof v === 'string' ? v : undefined;
-}
-
-const iso = (d: Date | null) =>
-  d
-    ? d
-        .toISOString()
-        .replace('T', ' ')
-        .replace(/\.\d+Z$/, 'Z')
-    : '';
-
-function clip(s: string, max: number): string {
-  const one = s.replace(/\s+/g, ' ');
-  return one.length <= max ? one : `${one.slice(0, max - 1)}…`;
-}
+const VALUE_FLAGS = ['service', 'by', 'reason', 'wait', 'limit'];
+const BOOLEAN_FLAGS = ['failed-only', 'no-wait'];
 
 const STATE_LABELS: Record<TimerState, string> = {
   pending: '待触发 pending',
@@ -141,90 +98,29 @@ function target(args: Args, command: string): string {
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 1 error or failed again, 2 not fired while waiting). */
-export async function runTimersCli(argv: readonly string[], io: TimersCliIo): Promise<number> {
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (error) {
-    io.err(`错误 / Error: ${(error as Error).message}`);
-    io.err(USAGE);
-    return 1;
-  }
-  if (!args.command || args.command === 'help' || args.flags.has('help')) {
-    (args.command ? io.out : io.err)(USAGE);
-    return args.command ? 0 : 1;
-  }
-  if (!['list', 'show', 'retry'].includes(args.command)) {
-    io.err(`错误 / Error: unknown command "${args.command}" / 未知命令`);
-    io.err(USAGE);
-    return 1;
-  }
-  const service = flag(args, 'service');
-  if (!service) {
-    io.err(
-      '错误 / Error: which service? add --service <schema>, e.g. `--service transfer_service` / 请指定服务的 schema',
-    );
-    return 1;
-  }
-  const schema = service.replace(/-/g, '_');
-  if (!/^[a-z_][a-z0-9_]{0,47}$/.test(schema)) {
-    io.err(
-      `错误 / Error: "${service}" is not a schema name: lower-case letters, digits and _ / 不是有效的 schema 名`,
-    );
-    return 1;
-  }
-
-  const url = io.env.DATABASE_URL ?? DEFAULT_TIMERS_DATABASE_URL;
-  const client =
-    io.client ?? createPostgresClient({ connectionString: url, max: 2, applicationName: 'lianfang-timers' });
-  try {
-    try {
-      if (!(await hasTimersTable(client, schema))) {
-        const known = await schemasWithTimers(client);
-        io.err(`错误 / Error: schema "${schema}" has no timers table / 该 schema 没有定时器表.`);
-        io.err(
-          known.length > 0
-            ? `  → schemas with timers / 有定时器的 schema: ${known.join(', ')}; pass one as --service.`
-            : "  → no schema in this database has timers yet: is DATABASE_URL the services' database? " +
-                'The table is created when a service with deadlines first starts.',
-        );
-        return 1;
-      }
-    } catch (error) {
-      io.err(`错误 / Error: cannot reach the database (${(error as Error).message}) / 无法连接数据库.`);
-      io.err(
-        `  → is PostgreSQL running? DATABASE_URL=${redact(url)}; set DATABASE_URL to the service's database.`,
-      );
-      return 1;
-    }
-    return await run(client, schema, args, io);
-  } catch (error) {
-    if (error instanceof TimerOperationError) {
-      io.err(`错误 / Error: ${error.message}`);
-      io.err(
-        `  → ${error.hint.replace(/`npm run timers -- ([^`]*)`/g, `\`npm run -s timers -- $1 --service ${schema}\``)}`,
-      );
-      return 1;
-    }
-    if (error instanceof UsageError) {
-      io.err(`错误 / Error: ${error.message}`);
-      return 1;
-    }
-    io.err(`错误 / Error: ${(error as Error)?.stack ?? String(error)}`);
-    return 1;
-  } finally {
-    if (!io.client) await client.close();
-  }
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(not a URL)';
-  }
+export function runTimersCli(argv: readonly string[], io: TimersCliIo): Promise<number> {
+  return runOperatorCli(argv, io, {
+    name: 'timers',
+    usage: USAGE,
+    commands: ['list', 'show', 'retry'],
+    flags: { values: VALUE_FLAGS, booleans: BOOLEAN_FLAGS },
+    exampleService: 'transfer_service',
+    async missingTables(client, schema) {
+      if (await hasTimersTable(client, schema)) return [];
+      const known = await schemasWithTimers(client);
+      return [
+        `错误 / Error: schema "${schema}" has no timers table / 该 schema 没有定时器表.`,
+        known.length > 0
+          ? `  → schemas with timers / 有定时器的 schema: ${known.join(', ')}; pass one as --service.`
+          : "  → no schema in this database has timers yet: is DATABASE_URL the services' database? " +
+            'The table is created when a service with deadlines first starts.',
+      ];
+    },
+    isOperatorError: (error): error is TimerOperationError => error instanceof TimerOperationError,
+    hintFor: (error, schema) =>
+      error.hint.replace(/`npm run timers -- ([^`]*)`/g, `\`npm run -s timers -- $1 --service ${schema}\``),
+    run: (client, schema, args) => run(client, schema, args, io),
+  });
 }
 
 function printTimer(out: (l: string) => void, t: TimerDetail): void {
@@ -263,10 +159,8 @@ async function run(client: SqlClient, schema: string, args: Args, io: TimersCliI
   const cmd = (rest: string) => `\`npm run -s timers -- ${rest} --service ${schema}\``;
   switch (args.command) {
     case 'list': {
-      const limitText = flag(args, 'limit') ?? '500';
-      if (!/^\d+$/.test(limitText)) throw new UsageError('--limit takes a number, e.g. --limit 50 / 数量');
       const givenUpOnly = args.flags.has('failed-only');
-      const timers = await listFailingTimers(client, schema, { givenUpOnly, limit: Number(limitText) });
+      const timers = await listFailingTimers(client, schema, { givenUpOnly, limit: limitOf(args) });
       out(
         givenUpOnly
           ? `已放弃的定时器 / Given-up timers in "${schema}": ${timers.length}`
@@ -321,7 +215,7 @@ async function run(client: SqlClient, schema: string, args: Args, io: TimersCliI
       }
       const waitText = flag(args, 'wait') ?? '60';
       if (!/^\d+$/.test(waitText)) throw new UsageError('--wait takes whole seconds, e.g. --wait 120 / 秒数');
-      const by = flag(args, 'by') ?? io.env.USER ?? safeUser() ?? 'operator';
+      const by = operatorOf(args, io.env);
       const at = (io.clock ?? SystemClock).now();
       const retried = await retryTimer(client, schema, idOrKey, { by, reason, at });
       out(
@@ -364,13 +258,5 @@ async function run(client: SqlClient, schema: string, args: Args, io: TimersCliI
     }
     default:
       throw new UsageError(`unknown command ${args.command}`);
-  }
-}
-
-function safeUser(): string | undefined {
-  try {
-    return userInfo().username;
-  } catch {
-    return undefined;
   }
 }
