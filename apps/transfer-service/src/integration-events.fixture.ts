@@ -77,6 +77,9 @@ export const GQL = {
   receive: `mutation($key: String!, $number: ID!, $input: ReceiveManifestInput!) {
     receiveManifest(idempotencyKey: $key, number: $number, input: $input) {
       status acceptedKg discrepancies { kind } } }`,
+  review: `mutation($key: String!, $number: ID!, $input: ReviewManifestDiscrepanciesInput!) {
+    reviewManifestDiscrepancies(idempotencyKey: $key, number: $number, input: $input) {
+      openDiscrepancies discrepancyReviews { decision kinds reviewedBy } } }`,
   correct: `mutation($key: String!, $number: ID!, $kg: String!, $reason: String!) {
     correctManifestReceipt(idempotencyKey: $key, number: $number, acceptedKg: $kg, reason: $reason) {
       acceptedKg } }`,

@@ -45,7 +45,10 @@ interface Expected {
 }
 
 /** The domain event each integration event announces (same id, stream and position). */
-const DOMAIN_TYPE: Partial<Record<TransferEventType, string>> = { DeadlineMissed: 'TransferDeadlineMissed' };
+const DOMAIN_TYPE: Partial<Record<TransferEventType, string>> = {
+  DeadlineMissed: 'TransferDeadlineMissed',
+  ManifestDiscrepancyReferred: 'ManifestDiscrepanciesReviewed',
+};
 
 const userActor = (who: Identity) => ({
   kind: 'user',
@@ -59,7 +62,7 @@ const dayOf = (event: RecordedEvent) => LocalDate.ofInstant(event.metadata.occur
 /** Opening a service on PostgreSQL and Kafka (schema, topics, projections) on a loaded machine. */
 const BOOT_TIMEOUT_MS = 120_000;
 
-describeWithKafka('transfer-service on PostgreSQL and Kafka: the nine integration events, read back', () => {
+describeWithKafka('transfer-service on PostgreSQL and Kafka: the ten integration events, read back', () => {
   const db = useTestDatabase('integration-events');
   const clock = new MovableClock();
   const run = randomBytes(4).toString('hex');
@@ -253,7 +256,7 @@ describeWithKafka('transfer-service on PostgreSQL and Kafka: the nine integratio
     });
   });
 
-  it('approves a whitelisted transfer and receives a trip short by 100 kg: TransferApproved, ManifestReceived, ManifestDiscrepancyFound, ManifestReceiptCorrected', async () => {
+  it('approves a whitelisted transfer and receives a trip short by 100 kg: TransferApproved, ManifestReceived, ManifestDiscrepancyFound, ManifestDiscrepancyReferred, ManifestReceiptCorrected', async () => {
     attachments = [];
     for (const [kind, mediaType, bytes] of DOCUMENTS) {
       const upload = await service().post<{ uploadTransferAttachment: { sha256: string } }>(
@@ -389,6 +392,50 @@ describeWithKafka('transfer-service on PostgreSQL and Kafka: the nine integratio
         },
       },
     );
+
+    // Chongqing's bureau (the receiving province) refers the shortfall to enforcement; its client retries.
+    const note = '短少100千克超出协议容差，移送执法核查 / 100 kg short, beyond tolerance: referred';
+    const review = {
+      key: 'review-1',
+      number: tripReceived,
+      input: { decision: 'refer-to-enforcement', note },
+    };
+    const referred = await mutate<{ openDiscrepancies: string[]; discrepancyReviews: unknown[] }>(
+      parties.chongqingApprover,
+      'reviewManifestDiscrepancies',
+      GQL.review,
+      review,
+    );
+    expect(referred.value).toEqual({
+      openDiscrepancies: [],
+      discrepancyReviews: [{ decision: 'refer-to-enforcement', kinds: ['weight'], reviewedBy: 'cq-eeb' }],
+    });
+    const reviewRetried = await mutate(
+      parties.chongqingApprover,
+      'reviewManifestDiscrepancies',
+      GQL.review,
+      review,
+    );
+    expect(reviewRetried.value).toEqual(referred.value);
+    const reviewedEvent = await storedOne(manifestStream(tripReceived), 'ManifestDiscrepanciesReviewed');
+    expected.push({
+      type: 'ManifestDiscrepancyReferred',
+      streamId: manifestStream(tripReceived),
+      correlationId: referred.correlationId,
+      causationId: null,
+      actor: userActor(parties.chongqingApprover),
+      data: {
+        manifestNumber: tripReceived,
+        transferId: whitelistedId,
+        kinds: ['weight'],
+        note,
+        ...trip,
+        reportTo: '500000',
+        reviewedBy: 'cq-eeb',
+        // The review's business time: the stored event's.
+        reviewedAt: reviewedEvent.metadata.occurredAt.toISOString(),
+      },
+    });
 
     // Re-weighed: 3 960 kg. A new fact, 40 kg from the declaration: within tolerance, no new discrepancy.
     const reason = '地磅复检 / weighbridge recalibrated';

@@ -71,6 +71,24 @@ export function manifestOutbox(
           }),
         ];
       }
+      case 'ManifestDiscrepanciesReviewed': {
+        // Only a referral concerns another context: joint enforcement opens a case from it.
+        const d = event.data;
+        if (d.decision !== 'refer-to-enforcement') return [];
+        return [
+          publish('ManifestDiscrepancyReferred', event, {
+            manifestNumber: d.manifestNumber,
+            transferId: state.opened.authorization.id,
+            kinds: [...d.kinds],
+            note: d.note,
+            fromJurisdiction,
+            toJurisdiction,
+            reportTo: d.reportTo,
+            reviewedBy: d.reviewedBy,
+            reviewedAt: d.reviewedAt,
+          }),
+        ];
+      }
       case 'ManifestOverdue':
         return [
           publish('ManifestOverdue', event, {

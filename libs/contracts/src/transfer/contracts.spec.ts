@@ -1,6 +1,7 @@
 import { ContractRegistry, type ContractViolation } from '../registry';
 import {
   AgreementAdoptedV1,
+  DISCREPANCY_KINDS,
   ManifestReceivedV1,
   TRANSFER_CONTRACT_EXAMPLES,
   TRANSFER_CONTRACTS,
@@ -33,7 +34,7 @@ const pairs = (violations: readonly ContractViolation[]) => violations.map((v) =
 const TYPES = Object.keys(TRANSFER_CONTRACT_EXAMPLES) as TransferEventType[];
 
 describe('transfer contracts, version 1', () => {
-  it('registers the nine transfer events once each, published by the transfer service', () => {
+  it('registers the ten transfer events once each, published by the transfer service', () => {
     expect(TRANSFER_CONTRACTS.map((c) => c.type).sort()).toEqual(
       [
         'AgreementAdopted',
@@ -41,6 +42,7 @@ describe('transfer contracts, version 1', () => {
         'DeadlineMissed',
         'FacilitySuspended',
         'ManifestDiscrepancyFound',
+        'ManifestDiscrepancyReferred',
         'ManifestOverdue',
         'ManifestReceiptCorrected',
         'ManifestReceived',
@@ -406,6 +408,63 @@ describe('transfer contracts, version 1', () => {
       (d) => (d.toJurisdiction = '500001'),
       [['data.toJurisdiction', 'isJurisdictionCode']],
     ],
+    // ManifestDiscrepancyReferred
+    [
+      'a referral of nothing',
+      'ManifestDiscrepancyReferred',
+      (d) => (d.kinds = []),
+      [['data.kinds', 'arrayMinSize']],
+    ],
+    [
+      'a kind that is not a discrepancy',
+      'ManifestDiscrepancyReferred',
+      (d) => (d.kinds = ['weight', 'colour']),
+      [['data.kinds', 'isIn']],
+    ],
+    [
+      'a kind referred twice',
+      'ManifestDiscrepancyReferred',
+      (d) => (d.kinds = ['packaging', 'packaging']),
+      [['data.kinds', 'arrayUnique']],
+    ],
+    [
+      'a single kind instead of a list',
+      'ManifestDiscrepancyReferred',
+      (d) => (d.kinds = 'weight'),
+      [
+        ['data.kinds', 'isArray'],
+        ['data.kinds', 'arrayMinSize'],
+        ['data.kinds', 'arrayUnique'],
+      ],
+    ],
+    [
+      "the receiver's district as the reporting province",
+      'ManifestDiscrepancyReferred',
+      (d) => (d.reportTo = '500115'),
+      [['data.reportTo', 'isProvincialJurisdiction']],
+    ],
+    ['no note', 'ManifestDiscrepancyReferred', (d) => (d.note = ''), [['data.note', 'minLength']]],
+    [
+      'no reviewing agency',
+      'ManifestDiscrepancyReferred',
+      (d) => delete d.reviewedBy,
+      [
+        ['data.reviewedBy', 'isString'],
+        ['data.reviewedBy', 'minLength'],
+      ],
+    ],
+    [
+      'a review time without a time',
+      'ManifestDiscrepancyReferred',
+      (d) => (d.reviewedAt = '2026-03-13'),
+      [['data.reviewedAt', 'isInstant']],
+    ],
+    [
+      'no transfer id',
+      'ManifestDiscrepancyReferred',
+      (d) => (d.transferId = ''),
+      [['data.transferId', 'minLength']],
+    ],
     // ManifestOverdue
     ['an unknown reason', 'ManifestOverdue', (d) => (d.reason = 'late'), [['data.reason', 'isIn']]],
     [
@@ -530,6 +589,8 @@ describe('transfer contracts, version 1', () => {
         'ManifestDiscrepancyFound',
         (d) => ((d.kind = 'name'), (d.declared = '废矿物油'), (d.accepted = '废乳化液')),
       ],
+      ['ManifestDiscrepancyReferred', (d) => (d.kinds = ['characteristics'])],
+      ['ManifestDiscrepancyReferred', (d) => (d.kinds = [...DISCREPANCY_KINDS])],
       ['ManifestOverdue', (d) => ((d.reason = 'transit'), (d.dueAt = '2026-03-15T10:30:00+08:00'))],
     ];
     for (const [type, change] of accepted)

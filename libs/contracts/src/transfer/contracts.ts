@@ -2,6 +2,7 @@ import { defineContract, type Contract } from '../registry';
 import { AgreementAdoptedV1, AgreementAmendedV1 } from './agreement';
 import {
   ManifestDiscrepancyFoundV1,
+  ManifestDiscrepancyReferredV1,
   ManifestOverdueV1,
   ManifestReceiptCorrectedV1,
   ManifestReceivedV1,
@@ -59,6 +60,14 @@ export const manifestDiscrepancyFoundContract = defineContract({
   description: 'Received waste differs from the declaration in weight, name, form, packaging or hazard.',
 });
 
+export const manifestDiscrepancyReferredContract = defineContract({
+  type: 'ManifestDiscrepancyReferred',
+  version: 1,
+  source: 'transfer',
+  schema: ManifestDiscrepancyReferredV1,
+  description: "The receiving province's bureau referred a manifest's discrepancies to enforcement.",
+});
+
 export const manifestOverdueContract = defineContract({
   type: 'ManifestOverdue',
   version: 1,
@@ -91,6 +100,7 @@ export const TRANSFER_CONTRACTS: readonly Contract[] = Object.freeze([
   manifestReceivedContract,
   manifestReceiptCorrectedContract,
   manifestDiscrepancyFoundContract,
+  manifestDiscrepancyReferredContract,
   manifestOverdueContract,
   deadlineMissedContract,
   facilitySuspendedContract,
@@ -104,6 +114,7 @@ export interface TransferEventData {
   ManifestReceived: ManifestReceivedV1;
   ManifestReceiptCorrected: ManifestReceiptCorrectedV1;
   ManifestDiscrepancyFound: ManifestDiscrepancyFoundV1;
+  ManifestDiscrepancyReferred: ManifestDiscrepancyReferredV1;
   ManifestOverdue: ManifestOverdueV1;
   DeadlineMissed: DeadlineMissedV1;
   FacilitySuspended: FacilitySuspendedV1;

@@ -115,6 +115,17 @@ const examples: TransferEventData = {
     fromJurisdiction: '510100',
     toJurisdiction: '500000',
   },
+  ManifestDiscrepancyReferred: {
+    manifestNumber: MANIFEST,
+    transferId: TRANSFER,
+    kinds: ['weight', 'packaging'],
+    note: '重量短少6%且包装与联单不符，移送执法 / 6% short and not the declared drums: referred',
+    fromJurisdiction: '510100',
+    toJurisdiction: '500000',
+    reportTo: '500000',
+    reviewedBy: 'cq-eeb',
+    reviewedAt: '2026-03-13T02:00:00.000Z',
+  },
   ManifestOverdue: {
     manifestNumber: MANIFEST,
     reason: 'receipt',

@@ -1,10 +1,20 @@
-import { IsIn, IsString, MinLength, ValidateBy, type ValidationArguments } from 'class-validator';
+import {
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsString,
+  MinLength,
+  ValidateBy,
+  type ValidationArguments,
+} from 'class-validator';
 import {
   IsInstant,
   IsJurisdictionCode,
   IsKilograms,
   IsLocalDate,
   IsManifestNumber,
+  IsProvincialJurisdiction,
   IsWasteClass,
 } from './validators';
 
@@ -101,6 +111,50 @@ export class ManifestDiscrepancyFoundV1 {
 
   @IsJurisdictionCode()
   toJurisdiction!: string;
+}
+
+/**
+ * The receiving province's bureau reviewed a manifest's discrepancies (Art 17) and referred them to
+ * enforcement: joint enforcement opens a case from it. A review with no further action is not published.
+ */
+export class ManifestDiscrepancyReferredV1 {
+  @IsManifestNumber()
+  manifestNumber!: string;
+
+  /** The approval (or filing) the manifest ran under. */
+  @IsString()
+  @MinLength(1)
+  transferId!: string;
+
+  /** The discrepancies open at the review, referred together (each found earlier as ManifestDiscrepancyFound). */
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(DISCREPANCY_KINDS, { each: true })
+  kinds!: DiscrepancyKind[];
+
+  /** The bureau's reasons, as written. */
+  @IsString()
+  @MinLength(1)
+  note!: string;
+
+  @IsJurisdictionCode()
+  fromJurisdiction!: string;
+
+  @IsJurisdictionCode()
+  toJurisdiction!: string;
+
+  /** The receiving province (XX0000): the discrepancies are reported to its bureau, which reviewed them. */
+  @IsProvincialJurisdiction()
+  reportTo!: string;
+
+  /** The reviewing agency's id (a system actor's name when no person acted). */
+  @IsString()
+  @MinLength(1)
+  reviewedBy!: string;
+
+  @IsInstant()
+  reviewedAt!: string;
 }
 
 export const OVERDUE_REASONS = ['transit', 'receipt'] as const;
