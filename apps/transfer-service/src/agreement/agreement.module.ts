@@ -5,6 +5,7 @@ import { AgreementReadModel } from './agreement.projection';
 import { AgreementQueries } from './agreement.queries';
 import { AgreementResolver } from './agreement.resolver';
 import { AgreementTerms } from './agreement.terms';
+import { AgreementDataSharing } from './data-sharing';
 
 /** Regional agreements (consultation): proposal, signatures, amendments, expiry; whitelists and rates. */
 @Module({
@@ -17,8 +18,9 @@ import { AgreementTerms } from './agreement.terms';
     AgreementCommands,
     AgreementReadModel,
     AgreementTerms,
+    AgreementDataSharing,
     AgreementResolver,
   ],
-  exports: [AgreementTerms, AgreementCommands],
+  exports: [AgreementTerms, AgreementCommands, AgreementDataSharing],
 })
 export class AgreementModule {}

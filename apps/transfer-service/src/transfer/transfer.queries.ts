@@ -2,13 +2,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   isVisible,
   paginate,
+  REFERENCE_DATA,
   visibilityFilter,
   type AgencyDirectory,
   type Connection,
   type Identity,
+  type SqlFragment,
 } from '@lianfang/auth';
 import type { BilingualText } from '@lianfang/domain-kernel';
 import { AGENCY_DIRECTORY, PLATFORM, type Platform } from '@lianfang/runtime';
+import { AgreementDataSharing } from '../agreement/data-sharing';
 import {
   nextActions,
   type OverdueStep,
@@ -16,7 +19,14 @@ import {
   type TransferState,
   type TransferStep,
 } from './decider';
-import { mayCommand, recordOf, transferVisibility, visibilityOf } from './transfer.rules';
+import {
+  mayCommand,
+  recordOf,
+  sharedFilter,
+  sharedUnder,
+  transferVisibility,
+  visibilityOf,
+} from './transfer.rules';
 import {
   TransferAttachmentKindEnum,
   TransferRouteEnum,
@@ -167,6 +177,7 @@ export class TransferQueries {
   constructor(
     @Inject(PLATFORM) private readonly platform: Platform,
     @Inject(AGENCY_DIRECTORY) private readonly directory: AgencyDirectory,
+    @Inject(AgreementDataSharing) private readonly sharing: AgreementDataSharing,
   ) {}
 
   private get table() {
@@ -186,9 +197,21 @@ export class TransferQueries {
     );
   }
 
+  /**
+   * Who sees which rows, in SQL: the visibility policy, or a data-sharing grant of an agreement in force
+   * today (transfer.rules.ts, "Shared under a regional agreement").
+   */
+  private async readable(identity: Identity, firstParamIndex: number): Promise<SqlFragment> {
+    const visible = visibilityFilter(identity, transferVisibility(identity, this.directory), firstParamIndex);
+    const grants = await this.sharing.grantsFor(identity, 'transfers');
+    const shared = sharedFilter(grants, firstParamIndex + visible.params.length);
+    if (shared.sql === 'FALSE') return visible;
+    return { sql: `(${visible.sql} OR ${shared.sql})`, params: [...visible.params, ...shared.params] };
+  }
+
   /** The transfer, or null when it does not exist or the caller may not see it (the same answer). */
   async byId(identity: Identity, id: string, now = new Date()): Promise<TransferNode | null> {
-    const visible = visibilityFilter(identity, transferVisibility(identity, this.directory), 2);
+    const visible = await this.readable(identity, 2);
     const { rows } = await this.platform.sql.query<TransferRow>(
       `SELECT transfer_id, state, submitted_at, updated_at FROM ${this.table}
        WHERE transfer_id = $1 AND ${visible.sql}`,
@@ -198,7 +221,7 @@ export class TransferQueries {
   }
 
   /** Newest first; only rows the caller may see reach a page, a count or a cursor. */
-  list(
+  async list(
     identity: Identity,
     filter: TransferFilter,
     page: { first?: number | null; after?: string | null },
@@ -227,6 +250,11 @@ export class TransferQueries {
         SELECT 1 FROM jsonb_each(due_dates) AS d(step, due)
         WHERE d.step <> 'completeness' AND (d.due->>'dueAt')::timestamptz <= $${params.length}::timestamptz))`);
     }
+    // Visibility (policy OR grant) is part of the list's own condition, so it reaches the page, the
+    // count and the cursor alike; paginate adds nothing more (REFERENCE_DATA).
+    const visible = await this.readable(identity, params.length + 1);
+    where.push(visible.sql);
+    params.push(...visible.params);
     return paginate<TransferNode, TransferRow>({
       client: this.platform.sql,
       from: this.table,
@@ -238,17 +266,21 @@ export class TransferQueries {
       first: page.first,
       after: page.after,
       identity,
-      policy: transferVisibility(identity, this.directory),
+      policy: REFERENCE_DATA,
       map: (row) => this.node(row, identity, now),
     });
   }
 
-  /** Whether `identity` may see a transfer in this state (history, asOf: read from the stream). */
-  canSee(identity: Identity, state: TransferState): boolean {
+  /**
+   * Whether `identity` may see a transfer in this state (history, asOf: read from the stream): the same
+   * decision as the SQL, the grant judged today.
+   */
+  async canSee(identity: Identity, state: TransferState): Promise<boolean> {
     const policy = transferVisibility(identity, this.directory);
     const v = visibilityOf(state);
     const jurisdictions = identity.agencyKind === 'transport-department' ? v.notified : v.jurisdictions;
-    return isVisible(identity, policy, { agencies: v.agencies, jurisdictions });
+    if (isVisible(identity, policy, { agencies: v.agencies, jurisdictions })) return true;
+    return sharedUnder(await this.sharing.grantsFor(identity, 'transfers'), state);
   }
 
   /** The parties whose record it is, for the access log. */

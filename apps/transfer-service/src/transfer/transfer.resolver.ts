@@ -182,7 +182,7 @@ export class TransferResolver {
     @Args('id', { type: () => ID }) id: string,
   ): Promise<HistoryEntryType[] | null> {
     const { state, version } = await this.commands.state(id);
-    if (version < 0n || !this.queries.canSee(identity, state)) return null;
+    if (version < 0n || !(await this.queries.canSee(identity, state))) return null;
     await this.accessLog.recordRead({
       identity,
       recordType: 'transfer',
@@ -212,7 +212,7 @@ export class TransferResolver {
       asOf,
     );
     // Authorized on the record as it was then, exactly as the current record is.
-    if (known.events === 0 || !this.queries.canSee(identity, known.state)) return null;
+    if (known.events === 0 || !(await this.queries.canSee(identity, known.state))) return null;
     const first = (await this.store.readStream(streamId, { maxCount: 1 })).events[0];
     await this.accessLog.recordRead({
       identity,

@@ -16,8 +16,11 @@ import {
   type AgencyDirectory,
   type Identity,
   type RecordVisibility,
+  type SqlFragment,
   type VisibilityPolicy,
 } from '@lianfang/auth';
+import { JurisdictionCode } from '@lianfang/domain-kernel';
+import type { SharingGrant } from '../agreement/data-sharing';
 import type { Generator, TransferCommandType, TransferState } from './decider';
 
 /** What the rules look at on a stored transfer (an application or a filing). */
@@ -242,5 +245,74 @@ export function visibilityOf(state: TransferState): TransferVisibility {
     agencies: [...agencies].sort(),
     jurisdictions: [...jurisdictions].sort(),
     notified: [...notified].sort(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Shared under a regional agreement
+
+/*
+ * An adopted agreement in force today whose data-sharing clause names the caller's kind for scope
+ * 'transfers' (see agreement/data-sharing.ts for who holds a grant) opens, for reading only, the transfers
+ * BETWEEN two different member provinces: exporting and receiving province both members of that
+ * agreement. An intra-province transfer, or one touching a non-member, stays as the policy above says.
+ * Commands still go by RULE_OF alone: a grant adds no write right and no next action.
+ */
+
+/** The province of a code (a city or county lies in its province); undefined for what is not a code. */
+const provinceOf = (code: string | undefined) => {
+  if (!code) return undefined;
+  const parsed = JurisdictionCode.parse(code);
+  return parsed.ok ? parsed.value.provinceCode.value : undefined;
+};
+
+/**
+ * The exporting and receiving provinces of a transfer: an application names both; a filing names the
+ * generator's seat and the receiving city.
+ */
+export function provincesOf(state: TransferState): { exporting?: string; receiving?: string } {
+  const app = state.application;
+  const filing = state.filing;
+  if (app)
+    return {
+      exporting: provinceOf(app.exportingJurisdiction),
+      receiving: provinceOf(app.receivingJurisdiction),
+    };
+  if (filing)
+    return {
+      exporting: provinceOf(filing.exportingJurisdiction),
+      receiving: provinceOf(filing.receivingCity),
+    };
+  return {};
+}
+
+/** Each ordered pair of different members of a grant, as `exporting>receiving` province codes. */
+function sharedPairs(grants: readonly SharingGrant[]): string[] {
+  const pairs = new Set<string>();
+  for (const grant of grants) {
+    const members = [...new Set(grant.members.map(provinceOf).filter((m): m is string => m !== undefined))];
+    for (const from of members) for (const to of members) if (from !== to) pairs.add(`${from}>${to}`);
+  }
+  return [...pairs].sort();
+}
+
+/** Whether one of `grants` opens a transfer in this state (history, asOf: read from the stream). */
+export function sharedUnder(grants: readonly SharingGrant[], state: TransferState): boolean {
+  const { exporting, receiving } = provincesOf(state);
+  if (!exporting || !receiving) return false;
+  return sharedPairs(grants).includes(`${exporting}>${receiving}`);
+}
+
+/**
+ * The same in SQL over the transfers read model, to OR with the visibility filter before ORDER BY, LIMIT
+ * and count. The province is a code's first two digits (GB/T 2260), so the existing jurisdiction columns
+ * serve: a filing's receiving province comes from its receiving city. No grant: `FALSE`.
+ */
+export function sharedFilter(grants: readonly SharingGrant[], firstParamIndex: number): SqlFragment {
+  const pairs = sharedPairs(grants);
+  if (pairs.length === 0) return { sql: 'FALSE', params: [] };
+  return {
+    sql: `((left(exporting_jurisdiction, 2) || '0000>' || left(COALESCE(receiving_jurisdiction, receiving_city), 2) || '0000') = ANY($${firstParamIndex}::text[]))`,
+    params: [pairs],
   };
 }
