@@ -398,7 +398,7 @@ describeWithKafka('transfer-service on PostgreSQL and Kafka: the ten integration
     const review = {
       key: 'review-1',
       number: tripReceived,
-      input: { decision: 'refer-to-enforcement', note },
+      input: { decision: 'REFER_TO_ENFORCEMENT', note },
     };
     const referred = await mutate<{ openDiscrepancies: string[]; discrepancyReviews: unknown[] }>(
       parties.chongqingApprover,
@@ -408,7 +408,7 @@ describeWithKafka('transfer-service on PostgreSQL and Kafka: the ten integration
     );
     expect(referred.value).toEqual({
       openDiscrepancies: [],
-      discrepancyReviews: [{ decision: 'refer-to-enforcement', kinds: ['weight'], reviewedBy: 'cq-eeb' }],
+      discrepancyReviews: [{ decision: 'REFER_TO_ENFORCEMENT', kinds: ['weight'], reviewedBy: 'cq-eeb' }],
     });
     const reviewRetried = await mutate(
       parties.chongqingApprover,

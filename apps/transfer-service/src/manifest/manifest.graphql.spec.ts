@@ -640,22 +640,22 @@ describe('transfer-service: electronic manifests through GraphQL', () => {
       [chongqing, /needs one of the roles/], // a clerk prepares, an approver decides
       [sichuanApprover, /touches no jurisdiction within yours \(510000\)/], // the exporting side
     ] as const) {
-      const refused = t.refusal(await review(who, 'no-further-action', '已核实'));
+      const refused = t.refusal(await review(who, 'NO_FURTHER_ACTION', '已核实'));
       expect(refused).toMatchObject({ category: 'FORBIDDEN', rule: 'manifest.review-discrepancies' });
       expect((refused?.messages as { en: string }).en).toMatch(why);
       expect((refused?.messages as { zh: string }).zh).toMatch(/核查联单差异/);
     }
     // Bad input: a typed error naming the field, in both languages; nothing stored either.
-    const badDecision = t.refusal(await review(chongqingApprover, 'close', '已核实'));
-    expect(badDecision).toMatchObject({ code: 'manifest.review-decision', field: 'decision' });
-    expect(JSON.stringify(badDecision)).toMatch(/处理决定/);
-    expect(JSON.stringify(badDecision)).toMatch(/no-further-action or refer-to-enforcement/);
-    expect(t.refusal(await review(chongqingApprover, 'refer-to-enforcement', '  '))).toMatchObject({
+    // A decision outside the enum never reaches the service's code: the graph refuses it by name.
+    const badDecision = await review(chongqingApprover, 'CLOSE', '已核实');
+    expect(badDecision.data ?? null).toBeNull();
+    expect(JSON.stringify(badDecision.errors)).toMatch(/DiscrepancyReviewDecision/);
+    expect(t.refusal(await review(chongqingApprover, 'REFER_TO_ENFORCEMENT', '  '))).toMatchObject({
       code: 'manifest.required',
       field: 'note',
     });
     expect(
-      t.refusal(await review(chongqingApprover, 'refer-to-enforcement', '差'.repeat(2001))),
+      t.refusal(await review(chongqingApprover, 'REFER_TO_ENFORCEMENT', '差'.repeat(2001))),
     ).toMatchObject({ code: 'manifest.note-too-long', field: 'note' });
     expect(await storedTypes()).toEqual(before);
 
@@ -663,18 +663,18 @@ describe('transfer-service: electronic manifests through GraphQL', () => {
     const key = t.key('review');
     const note = '重量短少12%且包装不符，移送执法核查 / 12% short and other drums: referred';
     const reviewed = t.ok(
-      await review(chongqingApprover, 'refer-to-enforcement', note, key),
+      await review(chongqingApprover, 'REFER_TO_ENFORCEMENT', note, key),
       'reviewManifestDiscrepancies',
     );
     expect(reviewed).toMatchObject({
       openDiscrepancies: [],
       discrepancyReviews: [
-        { decision: 'refer-to-enforcement', note, kinds: ['weight', 'packaging'], reviewedBy: 'cq-eeb' },
+        { decision: 'REFER_TO_ENFORCEMENT', note, kinds: ['weight', 'packaging'], reviewedBy: 'cq-eeb' },
       ],
       nextActions: [],
     });
     const retried = t.ok(
-      await review(chongqingApprover, 'refer-to-enforcement', note, key),
+      await review(chongqingApprover, 'REFER_TO_ENFORCEMENT', note, key),
       'reviewManifestDiscrepancies',
     );
     expect(retried.discrepancyReviews).toEqual(reviewed.discrepancyReviews);
@@ -693,7 +693,7 @@ describe('transfer-service: electronic manifests through GraphQL', () => {
     ]);
 
     // Nothing open now: a second review is refused.
-    expect(t.refusal(await review(chongqingApprover, 'no-further-action', '再次核查'))).toMatchObject({
+    expect(t.refusal(await review(chongqingApprover, 'NO_FURTHER_ACTION', '再次核查'))).toMatchObject({
       code: 'manifest.no-open-discrepancies',
       field: 'manifestNumber',
     });
@@ -713,12 +713,12 @@ describe('transfer-service: electronic manifests through GraphQL', () => {
     expect(Date.parse(reopened[0].since)).toBeGreaterThanOrEqual(Date.parse(reviewsOf(reviewed)[0].at));
     expect(await codes(chongqingApprover)).toEqual(['reviewManifestDiscrepancies']);
     const second = t.ok(
-      await review(chongqingApprover, 'no-further-action', '复磅后短少130千克，计量误差 / weighing error'),
+      await review(chongqingApprover, 'NO_FURTHER_ACTION', '复磅后短少130千克，计量误差 / weighing error'),
       'reviewManifestDiscrepancies',
     );
     expect(reviewsOf(second).map((r) => [r.decision, r.kinds])).toEqual([
-      ['refer-to-enforcement', ['weight', 'packaging']],
-      ['no-further-action', ['weight']],
+      ['REFER_TO_ENFORCEMENT', ['weight', 'packaging']],
+      ['NO_FURTHER_ACTION', ['weight']],
     ]);
     expect(await worklist('cq-eeb', chongqing)).toEqual([]);
   });

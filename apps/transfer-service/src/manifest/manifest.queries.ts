@@ -3,7 +3,7 @@ import type { PersonalDataCodec, SqlExecutor } from '@lianfang/eventsourcing';
 import { revealDriver, type RevealedDriver } from './drivers';
 import { MANIFEST_VISIBILITY, manifestVisibility } from './manifest.access';
 import { carriersOf, type ManifestView } from './manifest.view';
-import { ManifestStatusEnum, type ManifestNode } from './manifest.types';
+import { DiscrepancyReviewDecisionEnum, ManifestStatusEnum, type ManifestNode } from './manifest.types';
 
 interface ManifestRow extends Record<string, unknown> {
   manifest_number: string;
@@ -84,7 +84,7 @@ export function manifestNode(
     discrepancies: view.discrepancies.map((d) => ({ ...d })),
     openDiscrepancies: [...state.openDiscrepancies],
     discrepancyReviews: view.discrepancyReviews.map((r) => ({
-      decision: r.decision,
+      decision: r.decision as DiscrepancyReviewDecisionEnum,
       note: r.note,
       kinds: [...r.kinds],
       reviewedBy: r.reviewedBy,

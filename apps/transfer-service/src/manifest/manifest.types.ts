@@ -17,6 +17,17 @@ registerEnumType(ManifestStatusEnum, {
   description: 'Where the trip stands. 联单状态。',
 });
 
+/** The domain's decisions as GraphQL values (the enum's values are the stored strings). */
+export enum DiscrepancyReviewDecisionEnum {
+  NO_FURTHER_ACTION = 'no-further-action',
+  REFER_TO_ENFORCEMENT = 'refer-to-enforcement',
+}
+registerEnumType(DiscrepancyReviewDecisionEnum, {
+  name: 'DiscrepancyReviewDecision',
+  description:
+    "The receiving-side bureau's decision on a manifest's discrepancies: none needed, or refer to joint enforcement. 差异核查决定：无需进一步处理或移送执法。",
+});
+
 @ObjectType('ManifestParty', { description: 'A party named on the manifest. 联单当事方。' })
 export class ManifestPartyType {
   @Field({ description: 'Unified social credit code. 统一社会信用代码。' })
@@ -170,8 +181,8 @@ export class ManifestDiscrepancyType {
   description: "The receiving-side bureau's decision on the discrepancies open at the time. 差异核查决定。",
 })
 export class ManifestDiscrepancyReviewType {
-  @Field({ description: 'no-further-action or refer-to-enforcement. 无需进一步处理或移送执法。' })
-  decision!: string;
+  @Field(() => DiscrepancyReviewDecisionEnum)
+  decision!: DiscrepancyReviewDecisionEnum;
 
   @Field({ description: 'Why. 核查意见。' })
   note!: string;
@@ -483,10 +494,8 @@ export class RejectManifestInput {
   description: "The receiving-side bureau's decision on a manifest's open discrepancies. 差异核查决定。",
 })
 export class ReviewManifestDiscrepanciesInput {
-  @Field({
-    description: 'no-further-action or refer-to-enforcement. 处理决定：无需进一步处理或移送执法。',
-  })
-  decision!: string;
+  @Field(() => DiscrepancyReviewDecisionEnum)
+  decision!: DiscrepancyReviewDecisionEnum;
 
   @Field({ description: 'Why, at most 2000 characters. 核查意见（最多2000字）。' })
   note!: string;
