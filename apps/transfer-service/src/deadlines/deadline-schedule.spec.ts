@@ -275,7 +275,10 @@ describe('the manifest schedule', () => {
           timerId: manifestTimer(N, 'receipt'),
           dueAt: endOf('2026-10-13').toISOString(),
           target: DEADLINE_TARGETS.receipt,
-          payload: { manifestNumber: N },
+          payload: {
+            manifestNumber: N,
+            receipt: { deliveredAt: '2026-09-30T02:00:00.000Z', workingDays: 5, provisional: false },
+          },
         },
       },
     ]);
@@ -289,5 +292,50 @@ describe('the manifest schedule', () => {
       { cancel: manifestTimer(N, 'transit') },
       { cancel: manifestTimer(N, 'receipt') },
     ]);
+  });
+
+  it('a recomputed receipt deadline moves the receipt timer (same logical timer), with what it counts', () => {
+    const run = manifestStory();
+    const at = (iso: string) => meta(actors.spec, new Date(iso));
+    run({ type: 'OpenManifest', data: openManifestData(N, T), metadata: at('2026-12-24T02:00:00Z') });
+    run({
+      type: 'ConfirmPickup',
+      data: { manifestNumber: N, ...LEG, maxTransitDays: 3 },
+      metadata: at('2026-12-27T02:00:00Z'),
+    });
+    // Delivered Monday 12-28: the 5 working days reach into 2027, whose notice is not bundled.
+    const [delivered] = run({
+      type: 'Deliver',
+      data: { manifestNumber: N, carrierCreditCode: LEG.carrierCreditCode },
+      metadata: at('2026-12-28T02:00:00Z'),
+    });
+    const receiptTimer = (dueAt: string, provisional: boolean) => ({
+      schedule: {
+        timerId: manifestTimer(N, 'receipt'),
+        dueAt,
+        target: DEADLINE_TARGETS.receipt,
+        payload: {
+          manifestNumber: N,
+          receipt: { deliveredAt: '2026-12-28T02:00:00.000Z', workingDays: 5, provisional },
+        },
+      },
+    });
+    expect(planManifestTimers(delivered)).toEqual([
+      { cancel: manifestTimer(N, 'transit') },
+      receiptTimer(endOf('2027-01-04').toISOString(), true),
+    ]);
+    expect(
+      planManifestTimers({
+        type: 'ManifestReceiptDeadlineRecomputed',
+        data: {
+          manifestNumber: N,
+          deliveredAt: '2026-12-28T02:00:00.000Z',
+          previous: { dueAt: endOf('2027-01-04').toISOString(), lastDay: '2027-01-04', provisional: true },
+          receiptDueAt: endOf('2027-01-05').toISOString(),
+          lastDay: '2027-01-05',
+          provisional: false,
+        },
+      }),
+    ).toEqual([receiptTimer(endOf('2027-01-05').toISOString(), false)]);
   });
 });

@@ -9,11 +9,12 @@
  * - approval expiry: TransferApproved → at the end of validUntil (24:00 Asia/Shanghai) the capacity the
  *   approval still holds is released.
  * - manifest: ManifestPickedUp → transit due (pickup + max transit days); ManifestDelivered → receipt due
- *   (5 working days); a receipt, partial acceptance or rejection closes them.
+ *   (5 working days); a receipt, partial acceptance or rejection closes them;
+ *   ManifestReceiptDeadlineRecomputed moves the receipt timer.
  */
 import { LocalDate } from '@lianfang/domain-kernel';
 import type { RecordedEvent } from '@lianfang/eventsourcing';
-import type { ManifestEvent } from '../manifest/decider';
+import { RECEIPT_WORKING_DAYS, type ManifestDeliveredData, type ManifestEvent } from '../manifest/decider';
 import type { Deadline, TransferEvent, TransferStep } from '../transfer/decider';
 import { defineTimerSchedule, type TimerPlan } from '@lianfang/messaging';
 
@@ -42,8 +43,17 @@ export interface ApprovalExpiryPayload {
   readonly facilityId: string;
   readonly validUntil: string;
 }
+/** A receipt deadline as counted: the start-up recomputation finds the provisional ones by it. */
+export interface ReceiptDeadline {
+  /** The delivery (its day is not counted). */
+  readonly deliveredAt: string;
+  readonly workingDays: number;
+  readonly provisional: boolean;
+}
 export interface ManifestTimerPayload {
   readonly manifestNumber: string;
+  /** Receipt timers only. */
+  readonly receipt?: ReceiptDeadline;
 }
 
 /** 24:00 Asia/Shanghai at the end of a day: the first instant of the next day there. */
@@ -104,28 +114,46 @@ export function planTransferTimers(event: TransferEvent): TimerPlan[] {
   }
 }
 
-const manifestSchedule = (
-  manifestNumber: string,
-  reason: 'transit' | 'receipt',
-  dueAt: string,
-): TimerPlan => ({
+const transitSchedule = (manifestNumber: string, dueAt: string): TimerPlan => ({
   schedule: {
-    timerId: manifestTimer(manifestNumber, reason),
+    timerId: manifestTimer(manifestNumber, 'transit'),
     dueAt,
-    target: reason === 'transit' ? DEADLINE_TARGETS.transit : DEADLINE_TARGETS.receipt,
+    target: DEADLINE_TARGETS.transit,
     payload: { manifestNumber } satisfies ManifestTimerPayload,
   },
 });
 
+const receiptSchedule = (
+  manifestNumber: string,
+  dueAt: string,
+  deliveredAt: string,
+  provisional: boolean,
+): TimerPlan => ({
+  schedule: {
+    timerId: manifestTimer(manifestNumber, 'receipt'),
+    dueAt,
+    target: DEADLINE_TARGETS.receipt,
+    payload: {
+      manifestNumber,
+      receipt: { deliveredAt, workingDays: RECEIPT_WORKING_DAYS, provisional },
+    } satisfies ManifestTimerPayload,
+  },
+});
+
+const deliveredSchedule = (d: ManifestDeliveredData): TimerPlan =>
+  receiptSchedule(d.manifestNumber, d.receiptDueAt, d.deliveredAt, d.receiptDueProvisional === true);
+
 export function planManifestTimers(event: ManifestEvent): TimerPlan[] {
   switch (event.type) {
     case 'ManifestPickedUp':
-      return [manifestSchedule(event.data.manifestNumber, 'transit', event.data.transitDueAt)];
+      return [transitSchedule(event.data.manifestNumber, event.data.transitDueAt)];
     case 'ManifestDelivered':
-      return [
-        { cancel: manifestTimer(event.data.manifestNumber, 'transit') },
-        manifestSchedule(event.data.manifestNumber, 'receipt', event.data.receiptDueAt),
-      ];
+      return [{ cancel: manifestTimer(event.data.manifestNumber, 'transit') }, deliveredSchedule(event.data)];
+    case 'ManifestReceiptDeadlineRecomputed': {
+      // The same logical timer scheduled again: its pending generation is cancelled, the new one waits.
+      const { manifestNumber, receiptDueAt, deliveredAt, provisional } = event.data;
+      return [receiptSchedule(manifestNumber, receiptDueAt, deliveredAt, provisional)];
+    }
     case 'ManifestReceived':
     case 'ManifestPartiallyAccepted':
     case 'ManifestRejected':
@@ -136,8 +164,8 @@ export function planManifestTimers(event: ManifestEvent): TimerPlan[] {
     case 'PaperManifestBackfilled': {
       // Entered after an outage: its trip's clocks run from the facts it records.
       const { opened, pickup, delivery } = event.data;
-      if (delivery) return [manifestSchedule(opened.manifestNumber, 'receipt', delivery.receiptDueAt)];
-      if (pickup) return [manifestSchedule(opened.manifestNumber, 'transit', pickup.transitDueAt)];
+      if (delivery) return [deliveredSchedule(delivery)];
+      if (pickup) return [transitSchedule(opened.manifestNumber, pickup.transitDueAt)];
       return [];
     }
     case 'ManifestOpened':
@@ -165,6 +193,7 @@ const TRANSFER_EVENTS: readonly TransferEvent['type'][] = [
 const MANIFEST_EVENTS: readonly ManifestEvent['type'][] = [
   'ManifestPickedUp',
   'ManifestDelivered',
+  'ManifestReceiptDeadlineRecomputed',
   'ManifestReceived',
   'ManifestPartiallyAccepted',
   'ManifestRejected',
@@ -181,7 +210,9 @@ type Recorded = RecordedEvent<
 export const deadlineSchedule = (schema: string) =>
   defineTimerSchedule<Recorded>({
     name: 'deadline-timers',
-    version: 1,
+    // 2: receipt timers carry their deadline (the start-up recomputation finds provisional ones): a
+    // rebuild replays the log, every timer key is already there, only the slots' payloads are refreshed.
+    version: 2,
     schema,
     handles: [...TRANSFER_EVENTS, ...MANIFEST_EVENTS],
     plan: (e) =>

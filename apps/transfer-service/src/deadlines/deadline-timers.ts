@@ -131,16 +131,21 @@ export class DeadlineTimers implements OnApplicationBootstrap, OnModuleDestroy {
     return this.readModel.waitFor(position);
   }
 
-  /** The start-up recomputation (resolves with the number of transfers it asked to recompute). */
+  /** The start-up recomputation (resolves with the number of transfers and manifests it asked to recompute). */
   startupRecomputation(): Promise<number> {
     return this.startup ?? Promise.resolve(0);
   }
 
   /**
-   * Transfers whose open deadline was counted provisionally (a year without its holiday notice) while
-   * the calendar now has every year it spans: RecomputeProvisionalDeadlines moves their timers.
+   * Transfers and manifests whose open deadline was counted provisionally (a year without its holiday
+   * notice) while the calendar now has every year it spans: RecomputeProvisionalDeadlines (a transfer's
+   * steps) and RecomputeProvisionalReceiptDeadline (a manifest's receipt) move their timers.
    */
   async recomputeProvisionalDeadlines(): Promise<number> {
+    return (await this.recomputeTransfers()) + (await this.recomputeManifests());
+  }
+
+  private async recomputeTransfers(): Promise<number> {
     const open = [
       ...(await this.schedule.open(this.platform.sql, DEADLINE_TARGETS.completeness)),
       ...(await this.schedule.open(this.platform.sql, DEADLINE_TARGETS.step)),
@@ -166,6 +171,30 @@ export class DeadlineTimers implements OnApplicationBootstrap, OnModuleDestroy {
       });
     }
     return asked.size;
+  }
+
+  private async recomputeManifests(): Promise<number> {
+    let asked = 0;
+    for (const slot of await this.schedule.open(this.platform.sql, DEADLINE_TARGETS.receipt)) {
+      const { manifestNumber, receipt } = slot.payload as ManifestTimerPayload;
+      if (!receipt?.provisional) continue;
+      const now = this.calendar.addWorkingDays(new Date(receipt.deliveredAt), receipt.workingDays);
+      if (now.provisional) continue;
+      asked += 1;
+      await this.manifests.handle({
+        type: 'RecomputeProvisionalReceiptDeadline',
+        data: { manifestNumber },
+        metadata: {
+          // Once per provisional timer: the recomputed one is a new timer, never provisional again.
+          commandId: deterministicUuid(CALENDAR_RECOMPUTE, slot.timerKey),
+          now: this.clock(),
+          actor: systemActor(CALENDAR_RECOMPUTE),
+          correlationId: slot.cause,
+          causationId: slot.cause,
+        },
+      });
+    }
+    return asked;
   }
 
   private handlers(): Record<string, TimerHandler> {

@@ -9,6 +9,8 @@ import { capacityStream } from '../capacity/decider';
 import { registerFacility } from '../capacity/test-fixtures/approvals.fixture';
 import { CLOCK, WORKING_DAY_CALENDAR } from '../common/time';
 import { manifestDecider, manifestStream, type ManifestCommand } from '../manifest/decider';
+import { ManifestReadModel } from '../manifest/manifest.projection';
+import { WorklistReadModel } from '../worklist/worklist.projection';
 import { transferStream, type TransferCommand } from '../transfer/decider';
 import { TransferCommands } from '../transfer/transfer.commands';
 import { service } from '../service';
@@ -263,6 +265,106 @@ function deadlineSuite(label: string, baseEnv: () => Record<string, string>) {
       expect(await timers().startupRecomputation()).toBe(0);
     },
     3 * BOOT_TIMEOUT_MS,
+  );
+
+  it(
+    `${label}: at start, a manifest's provisional receipt deadline whose year is now in the calendar is recomputed and its timer moved`,
+    async () => {
+      const number = label === 'PGlite' ? '20265101000903' : '20265101000904';
+      // An earlier test may have left the service on the 2027 calendar: back to the bundled one.
+      clock.now = morning('2026-12-24');
+      await running.restart({ overrides: timeOverrides(clock) });
+      const decider = manifestDecider({ calendar: WorkingDayCalendar.default() });
+      const aggregates = app().get(Aggregates, { strict: false });
+      const handle = async (command: Omit<ManifestCommand, 'metadata'>, now: Date) => {
+        const result = await aggregates.handle({
+          decider,
+          streamId: manifestStream(number),
+          command: {
+            ...command,
+            metadata: {
+              commandId: `${label}-receipt-${++n}`,
+              now,
+              actor: systemActor('deadlines-spec'),
+              correlationId: 'c',
+            },
+          } as ManifestCommand,
+        });
+        await timers().waitFor(result.lastLogPosition);
+      };
+      await handle(
+        { type: 'OpenManifest', data: openManifestData(number, `${label}-late-trip`) },
+        morning('2026-12-24'),
+      );
+      await handle(
+        { type: 'ConfirmPickup', data: { manifestNumber: number, ...LEG, maxTransitDays: 3 } },
+        morning('2026-12-27'),
+      );
+      // Delivered Monday 12-28: the 5 working days reach into 2027, not in the bundled calendar: 01-04.
+      clock.now = morning('2026-12-28');
+      await handle(
+        { type: 'Deliver', data: { manifestNumber: number, carrierCreditCode: LEG.carrierCreditCode } },
+        morning('2026-12-28'),
+      );
+      // The platform's client after each restart.
+      const sql = () => platform().sql;
+      const before = await timers().schedule.read(sql(), manifestTimer(number, 'receipt'));
+      expect(before?.slot.dueAt).toEqual(endOf('2027-01-04'));
+      expect(await timers().recomputeProvisionalDeadlines()).toBe(0); // 2027 still unknown: nothing to do
+
+      // 2027's notice is loaded (New Year 01-01..03 off): the restarted service recomputes by itself.
+      await running.restart({ overrides: timeOverrides(clock, WITH_2027) });
+      expect(await timers().startupRecomputation()).toBeGreaterThanOrEqual(1);
+      const recomputed = (await eventsOf(manifestStream(number))).filter(
+        (e) => e.type === 'ManifestReceiptDeadlineRecomputed',
+      );
+      expect(recomputed).toHaveLength(1);
+      expect(recomputed[0].data).toMatchObject({
+        previous: { dueAt: endOf('2027-01-04').toISOString(), lastDay: '2027-01-04', provisional: true },
+        receiptDueAt: endOf('2027-01-05').toISOString(),
+        lastDay: '2027-01-05',
+        provisional: false,
+      });
+      expect(recomputed[0].metadata.actor).toEqual(systemActor(CALENDAR_RECOMPUTE));
+      await timers().waitFor(recomputed[0].logPosition);
+      const moved = await timers().schedule.read(sql(), manifestTimer(number, 'receipt'));
+      expect(moved?.slot.dueAt).toEqual(endOf('2027-01-05'));
+      expect(
+        before?.timer && (await readTimer(sql(), platform().schema, before.timer.key))?.cancelledAt,
+      ).not.toBeNull();
+
+      // The read model and the receiver's worklist show the new due date.
+      await app().get(ManifestReadModel, { strict: false }).waitFor(recomputed[0].logPosition);
+      await app().get(WorklistReadModel, { strict: false }).waitFor(recomputed[0].logPosition);
+      const schema = platform().schema;
+      const { rows: views } = await sql().query<{ due: string }>(
+        `SELECT manifest_view->'state'->>'receiptDueAt' AS due FROM ${schema}.manifests WHERE manifest_number = $1`,
+        [number],
+      );
+      expect(views).toEqual([{ due: endOf('2027-01-05').toISOString() }]);
+      const { rows: items } = await sql().query<{ due_at: Date | string }>(
+        `SELECT DISTINCT due_at FROM ${schema}.worklist_items WHERE record_id = $1`,
+        [number],
+      );
+      expect(items.map((r) => new Date(r.due_at))).toEqual([endOf('2027-01-05')]);
+
+      // The old due time passes without effect; the new one records the receipt overdue.
+      clock.now = endOf('2027-01-04');
+      await timers().runDue();
+      expect((await eventsOf(manifestStream(number))).some((e) => e.type === 'ManifestOverdue')).toBe(false);
+      clock.now = endOf('2027-01-05');
+      await timers().runDue();
+      const overdue = (await eventsOf(manifestStream(number))).filter((e) => e.type === 'ManifestOverdue');
+      expect(overdue.map((e) => e.data)).toEqual([
+        expect.objectContaining({ reason: 'receipt', dueAt: endOf('2027-01-05').toISOString() }),
+      ]);
+      expect(overdue[0].metadata.actor).toEqual(systemActor(DEADLINE_TARGETS.receipt));
+
+      // A further start recomputes nothing again.
+      await running.restart({ overrides: timeOverrides(clock, WITH_2027) });
+      expect(await timers().startupRecomputation()).toBe(0);
+    },
+    4 * BOOT_TIMEOUT_MS,
   );
 
   it(`${label}: an approval's validity ending releases the capacity it still holds (expiry)`, async () => {

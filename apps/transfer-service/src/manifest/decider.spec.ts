@@ -891,6 +891,125 @@ describe('manifest: receipt timer (5 working days)', () => {
   });
 });
 
+describe('manifest: a provisional receipt deadline (a year whose holiday notice is not loaded yet)', () => {
+  // Picked up Sunday 12-27, delivered Monday 2026-12-28 10:00 in Shanghai: the 5th working day falls in
+  // 2027, not in the bundled calendar: counted Monday–Friday (12-29, 30, 31, 01-01, 01-04), provisional.
+  const pickedUpLate: ManifestEvent = {
+    type: 'ManifestPickedUp',
+    data: {
+      ...(pickedUp as Extract<ManifestEvent, { type: 'ManifestPickedUp' }>).data,
+      pickedUpAt: '2026-12-27T02:00:00.000Z',
+      transitDueAt: '2026-12-30T16:00:00.000Z',
+    },
+  };
+  const DELIVERED_LATE = '2026-12-28T02:00:00.000Z';
+  const PROVISIONAL_DUE = '2027-01-04T16:00:00.000Z';
+  // Test data, not the real 2027 notice: New Year 2027-01-01 (Friday) to 01-03 → 12-29, 30, 31, 01-04, 01-05.
+  const with2027 = calendar.withYear(2027, {
+    source: 'test notice',
+    holidays: { '元旦 New Year': ['2027-01-01', '2027-01-02', '2027-01-03'] },
+    workdays: [],
+  });
+  if (!with2027.ok) throw new Error('test calendar');
+  const updated = manifestDecider({ calendar: with2027.value });
+  const FINAL_DUE = '2027-01-05T16:00:00.000Z';
+  const [lateDelivered] = decider.decide(deliver(DELIVERED_LATE), fold(decider, [opened, pickedUpLate]));
+  const lateAtReceiver = [opened, pickedUpLate, lateDelivered];
+  const recompute = (now = '2026-12-29T01:00:00Z') =>
+    cmd('RecomputeProvisionalReceiptDeadline', { manifestNumber: N }, now);
+  const recomputed: ManifestEvent = {
+    type: 'ManifestReceiptDeadlineRecomputed',
+    data: {
+      manifestNumber: N,
+      deliveredAt: DELIVERED_LATE,
+      previous: { dueAt: PROVISIONAL_DUE, lastDay: '2027-01-04', provisional: true },
+      receiptDueAt: FINAL_DUE,
+      lastDay: '2027-01-05',
+      provisional: false,
+    },
+  };
+
+  it('is counted Monday–Friday and marked provisional', () => {
+    expect(lateDelivered).toEqual({
+      type: 'ManifestDelivered',
+      data: {
+        manifestNumber: N,
+        carrierCreditCode: CARRIER,
+        facilityId: 'facility-cq-1',
+        deliveredAt: DELIVERED_LATE,
+        receiptDueAt: PROVISIONAL_DUE,
+        receiptDueProvisional: true,
+      },
+    });
+    expect(fold(decider, lateAtReceiver)).toMatchObject({
+      receiptDueAt: PROVISIONAL_DUE,
+      receiptDueProvisional: true,
+    });
+  });
+
+  it('is recomputed when the year is loaded, with the old and new due dates; the worklist waits to the new one', () => {
+    given(updated, ...lateAtReceiver)
+      .when(recompute())
+      .then(recomputed);
+    given(updated, ...lateAtReceiver)
+      .when(recompute())
+      .thenState((s) => {
+        expect(s).toMatchObject({ receiptDueAt: FINAL_DUE, receiptDueProvisional: false });
+        expect(nextActions(s).map((a) => [a.action, a.dueAt, a.overdue])).toEqual([
+          ['AcceptReceipt', FINAL_DUE, false],
+          ['PartiallyAccept', FINAL_DUE, false],
+          ['RejectReceipt', FINAL_DUE, false],
+        ]);
+      });
+    // The old due time has no effect any more; the new one records the receipt overdue.
+    given(updated, ...lateAtReceiver, recomputed)
+      .when(cmd('ReceiptTimerFired', { manifestNumber: N }, PROVISIONAL_DUE))
+      .thenNothing();
+    given(updated, ...lateAtReceiver, recomputed)
+      .when(cmd('ReceiptTimerFired', { manifestNumber: N }, FINAL_DUE))
+      .then(overdue('receipt', FINAL_DUE, FINAL_DUE, RECEIVER));
+    // A receipt on 01-05, after the provisional day, is on time.
+    given(updated, ...lateAtReceiver, recomputed)
+      .when(accept('4000', {}, '2027-01-05T03:00:00Z'))
+      .then(
+        received('4000.000', {
+          receiptDate: '2027-01-05',
+          receivedAt: '2027-01-05T03:00:00.000Z',
+          onTime: true,
+        }),
+      );
+    const events = [...lateAtReceiver, recomputed];
+    expect(fold(updated, JSON.parse(JSON.stringify(events)) as ManifestEvent[])).toEqual(
+      fold(updated, events),
+    );
+  });
+
+  it('records nothing (never refused) when there is nothing to recompute', () => {
+    // Final already; the calendar still lacks 2027; recomputed before.
+    given(updated, ...atReceiver)
+      .when(recompute())
+      .thenNothing();
+    given(decider, ...lateAtReceiver)
+      .when(recompute())
+      .thenNothing();
+    given(updated, ...lateAtReceiver, recomputed)
+      .when(recompute())
+      .thenNothing();
+    // Received since, or no such manifest: nothing waits on the deadline.
+    given(updated, ...lateAtReceiver, received('4000.000'))
+      .when(recompute())
+      .thenNothing();
+    given(updated).when(recompute()).thenNothing();
+  });
+
+  it('does not rewrite a receipt overdue already recorded', () => {
+    const missed = overdue('receipt', PROVISIONAL_DUE, PROVISIONAL_DUE, RECEIVER);
+    given(updated, ...lateAtReceiver, missed)
+      .when(recompute('2027-01-05T01:00:00Z'))
+      .thenNothing();
+  });
+});
+
 describe('manifest: disposal and corrections', () => {
   const afterReceipt = [...atReceiver, received('4000.000')];
 

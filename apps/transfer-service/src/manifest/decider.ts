@@ -215,7 +215,9 @@ export type ManifestCommand =
       }
     >
   | Command<'TransitTimerFired', OnManifest & { readonly maxTransitDays?: number }>
-  | Command<'ReceiptTimerFired', OnManifest>;
+  | Command<'ReceiptTimerFired', OnManifest>
+  /** The system's, at start: the calendar now has the year a provisional receipt deadline counted in. */
+  | Command<'RecomputeProvisionalReceiptDeadline', OnManifest>;
 
 // ---------------------------------------------------------------------------------------------------
 // Events (JSON-safe: strings, counts, booleans)
@@ -265,6 +267,18 @@ export interface ManifestDeliveredData {
   readonly receiptDueProvisional: boolean;
 }
 
+/** A provisional receipt deadline counted again once the calendar has every year it spans. */
+export interface ManifestReceiptDeadlineRecomputedData {
+  readonly manifestNumber: string;
+  /** The delivery the 5 working days count from (its day is not counted). */
+  readonly deliveredAt: string;
+  readonly previous: { readonly dueAt: string; readonly lastDay: string; readonly provisional: boolean };
+  /** 24:00 Asia/Shanghai of `lastDay`: the receipt timer moves to this instant. */
+  readonly receiptDueAt: string;
+  readonly lastDay: string;
+  readonly provisional: boolean;
+}
+
 export interface ManifestReceivedData {
   readonly manifestNumber: string;
   readonly acceptance: 'full' | 'partial';
@@ -298,6 +312,7 @@ export type ManifestEvent =
       }
     >
   | DomainEvent<'ManifestDelivered', ManifestDeliveredData>
+  | DomainEvent<'ManifestReceiptDeadlineRecomputed', ManifestReceiptDeadlineRecomputedData>
   | DomainEvent<'ManifestReceived', ManifestReceivedData>
   | DomainEvent<
       'ManifestPartiallyAccepted',
@@ -425,6 +440,8 @@ export interface ManifestRecord {
   readonly transitDueAt: string | null;
   readonly deliveredAt: string | null;
   readonly receiptDueAt: string | null;
+  /** The receipt deadline counts a day of a year whose holiday notice is not loaded yet. */
+  readonly receiptDueProvisional: boolean;
   readonly acceptedKg: string | null;
   readonly overdue: readonly ('transit' | 'receipt')[];
   /**
@@ -962,6 +979,7 @@ function openedRecord(opened: ManifestOpenedData, paperReference: string | null)
     transitDueAt: null,
     deliveredAt: null,
     receiptDueAt: null,
+    receiptDueProvisional: false,
     acceptedKg: null,
     overdue: [],
     openDiscrepancies: [],
@@ -1041,7 +1059,11 @@ const delivered = (record: ManifestRecord, e: ManifestDeliveredData): ManifestRe
   status: 'delivered',
   deliveredAt: e.deliveredAt,
   receiptDueAt: e.receiptDueAt,
+  receiptDueProvisional: e.receiptDueProvisional === true,
 });
+
+/** The last day counted of a period ending at 24:00 Asia/Shanghai (`dueAt`, the next day's first instant). */
+const lastDayOf = (dueAt: string) => LocalDate.ofInstant(new Date(Date.parse(dueAt) - 1)).toString();
 
 // ---------------------------------------------------------------------------------------------------
 // The decider
@@ -1481,6 +1503,39 @@ export function manifestDecider(options: ManifestDeciderOptions) {
           : [];
       }
 
+      case 'RecomputeProvisionalReceiptDeadline': {
+        // Like a timer, never refused: received since, already overdue (a recorded miss is a fact, not
+        // rewritten by a later calendar), final, or counted the same again: nothing to record.
+        if (
+          state.status !== 'delivered' ||
+          state.overdue.includes('receipt') ||
+          !state.receiptDueProvisional ||
+          state.deliveredAt === null ||
+          state.receiptDueAt === null
+        )
+          return [];
+        const due = calendar.addWorkingDays(new Date(state.deliveredAt), RECEIPT_WORKING_DAYS);
+        const receiptDueAt = due.deadline.toISOString();
+        if (receiptDueAt === state.receiptDueAt && due.provisional === state.receiptDueProvisional) return [];
+        return [
+          {
+            type: 'ManifestReceiptDeadlineRecomputed',
+            data: {
+              manifestNumber: state.opened.manifestNumber,
+              deliveredAt: state.deliveredAt,
+              previous: {
+                dueAt: state.receiptDueAt,
+                lastDay: lastDayOf(state.receiptDueAt),
+                provisional: state.receiptDueProvisional,
+              },
+              receiptDueAt,
+              lastDay: due.lastDay.toString(),
+              provisional: due.provisional,
+            },
+          },
+        ];
+      }
+
       default:
         return assertNever(command);
     }
@@ -1502,6 +1557,12 @@ export function manifestDecider(options: ManifestDeciderOptions) {
         return { ...state, currentCarrierCreditCode: event.data.to.carrierCreditCode };
       case 'ManifestDelivered':
         return delivered(state, event.data);
+      case 'ManifestReceiptDeadlineRecomputed':
+        return {
+          ...state,
+          receiptDueAt: event.data.receiptDueAt,
+          receiptDueProvisional: event.data.provisional,
+        };
       case 'ManifestReceived':
         return {
           ...state,

@@ -697,6 +697,7 @@ export class ManifestCommands {
         return;
       case 'TransitTimerFired':
       case 'ReceiptTimerFired':
+      case 'RecomputeProvisionalReceiptDeadline':
         throw new AccessDenied(
           'manifest.timer',
           'agencyKind',

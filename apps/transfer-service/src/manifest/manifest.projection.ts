@@ -28,6 +28,7 @@ const MANIFEST_EVENTS: readonly ManifestEvent['type'][] = [
   'ManifestPickedUp',
   'ManifestHandedOver',
   'ManifestDelivered',
+  'ManifestReceiptDeadlineRecomputed',
   'ManifestReceived',
   'ManifestPartiallyAccepted',
   'ManifestRejected',

@@ -248,6 +248,7 @@ export function evolveView(
         ],
       };
     case 'ManifestDelivered':
+    case 'ManifestReceiptDeadlineRecomputed': // the new receipt due date is in the state
     case 'ManifestOverdue':
       return next;
     default:

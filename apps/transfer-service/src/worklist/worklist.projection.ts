@@ -63,6 +63,7 @@ const MANIFEST_EVENTS: Record<ManifestEvent['type'], true> = {
   ManifestPickedUp: true,
   ManifestHandedOver: true,
   ManifestDelivered: true,
+  ManifestReceiptDeadlineRecomputed: true,
   ManifestReceived: true,
   ManifestPartiallyAccepted: true,
   ManifestRejected: true,
