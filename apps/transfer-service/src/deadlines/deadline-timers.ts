@@ -145,6 +145,17 @@ export class DeadlineTimers implements OnApplicationBootstrap, OnModuleDestroy {
     return (await this.recomputeTransfers()) + (await this.recomputeManifests());
   }
 
+  /** Once per provisional timer: the recomputed one is a new timer, never provisional again. */
+  private recomputeMetadata(slot: { readonly timerKey: string; readonly cause: string }) {
+    return {
+      commandId: deterministicUuid(CALENDAR_RECOMPUTE, slot.timerKey),
+      now: this.clock(),
+      actor: systemActor(CALENDAR_RECOMPUTE),
+      correlationId: slot.cause,
+      causationId: slot.cause,
+    };
+  }
+
   private async recomputeTransfers(): Promise<number> {
     const open = [
       ...(await this.schedule.open(this.platform.sql, DEADLINE_TARGETS.completeness)),
@@ -160,14 +171,7 @@ export class DeadlineTimers implements OnApplicationBootstrap, OnModuleDestroy {
       await this.transfers.handle({
         type: 'RecomputeProvisionalDeadlines',
         data: { transferId },
-        metadata: {
-          // Once per provisional timer: the recomputed one is a new timer, never provisional again.
-          commandId: deterministicUuid(CALENDAR_RECOMPUTE, slot.timerKey),
-          now: this.clock(),
-          actor: systemActor(CALENDAR_RECOMPUTE),
-          correlationId: slot.cause,
-          causationId: slot.cause,
-        },
+        metadata: this.recomputeMetadata(slot),
       });
     }
     return asked.size;
@@ -184,14 +188,7 @@ export class DeadlineTimers implements OnApplicationBootstrap, OnModuleDestroy {
       await this.manifests.handle({
         type: 'RecomputeProvisionalReceiptDeadline',
         data: { manifestNumber },
-        metadata: {
-          // Once per provisional timer: the recomputed one is a new timer, never provisional again.
-          commandId: deterministicUuid(CALENDAR_RECOMPUTE, slot.timerKey),
-          now: this.clock(),
-          actor: systemActor(CALENDAR_RECOMPUTE),
-          correlationId: slot.cause,
-          causationId: slot.cause,
-        },
+        metadata: this.recomputeMetadata(slot),
       });
     }
     return asked;
