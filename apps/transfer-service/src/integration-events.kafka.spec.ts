@@ -22,6 +22,7 @@ import {
   GQL,
   MovableClock,
   parties,
+  RECEIVER_CREDIT_CODE,
   readTopic,
   topicRanges,
   useTransferService,
@@ -427,6 +428,9 @@ describeWithKafka('transfer-service on PostgreSQL and Kafka: the ten integration
       data: {
         manifestNumber: tripReceived,
         transferId: whitelistedId,
+        generatorCreditCode: GENERATOR_CREDIT_CODE,
+        receiverCreditCode: RECEIVER_CREDIT_CODE,
+        carrierCreditCode: CARRIER_CREDIT_CODE,
         kinds: ['weight'],
         note,
         ...trip,

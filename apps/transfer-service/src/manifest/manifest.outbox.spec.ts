@@ -21,14 +21,18 @@ const metadata = {
   correlationId: 'corr-7',
 };
 
+const GENERATOR = '91510100MA61RK3T26';
+const RECEIVER = '91500115MA5YH9P3C1';
+const CARRIER = '91510100MA6CB8W21Q';
+
 const opened: ManifestEvent = {
   type: 'ManifestOpened',
   data: {
     manifestNumber: N,
     authorization: { kind: 'approval', id: 'transfer-2026-0001' },
-    generator: { creditCode: '91510100MA61RK3T26', jurisdiction: '510100' },
-    receiver: { creditCode: '91500115MA5YH9P3C1', jurisdiction: '500115', facilityId: 'facility-cq-1' },
-    carrierCreditCode: '91510100MA6CB8W21Q',
+    generator: { creditCode: GENERATOR, jurisdiction: '510100' },
+    receiver: { creditCode: RECEIVER, jurisdiction: '500115', facilityId: 'facility-cq-1' },
+    carrierCreditCode: CARRIER,
     consignor: 'generator',
     waste: {
       wasteClass: 'hazardous:900-249-08',
@@ -97,6 +101,9 @@ describe('manifestOutbox: a discrepancy review', () => {
     expect((message.payload as { data: unknown }).data).toEqual({
       manifestNumber: N,
       transferId: 'transfer-2026-0001',
+      generatorCreditCode: GENERATOR,
+      receiverCreditCode: RECEIVER,
+      carrierCreditCode: CARRIER,
       kinds: ['weight', 'packaging'],
       note,
       fromJurisdiction: '510100',
@@ -111,6 +118,43 @@ describe('manifestOutbox: a discrepancy review', () => {
     expect(checked).toMatchObject({ ok: true });
   });
 
+  it('names the carrier the manifest was opened with, after a handover to another carrier too', () => {
+    const chongqingCarrier = '91500000MA5U7W4K2X';
+    const leg = { vehiclePlate: '川A12345', operatingLicence: '川交运管许可危字510100000001号' };
+    const handedOver = fold(manifestDecider({ calendar: WorkingDayCalendar.default() }), [
+      opened,
+      {
+        type: 'ManifestPickedUp',
+        data: {
+          manifestNumber: N,
+          carrierCreditCode: CARRIER,
+          ...leg,
+          driverSubjectId: 'driver-1',
+          pickedUpAt: '2026-10-13T02:00:00.000Z',
+          maxTransitDays: 3,
+          transitDueAt: '2026-10-16T16:00:00.000Z',
+        },
+      },
+      {
+        type: 'ManifestHandedOver',
+        data: {
+          manifestNumber: N,
+          fromCarrierCreditCode: CARRIER,
+          to: { carrierCreditCode: chongqingCarrier, ...leg, driverSubjectId: 'driver-2' },
+          at: '2026-10-14T02:00:00.000Z',
+          place: "广安 Guang'an",
+        },
+      },
+    ]);
+    expect(handedOver.status !== 'none' && handedOver.currentCarrierCreditCode).toBe(chongqingCarrier);
+    const [message] = manifestOutbox(TOPIC, metadata, [reviewed('refer-to-enforcement')], handedOver);
+    expect((message.payload as { data: unknown }).data).toMatchObject({
+      generatorCreditCode: GENERATOR,
+      receiverCreditCode: RECEIVER,
+      carrierCreditCode: CARRIER,
+    });
+  });
+
   it('publishes nothing for a review that needs no further action', () => {
     expect(manifestOutbox(TOPIC, metadata, [reviewed('no-further-action')], state)).toEqual([]);
   });
@@ -120,6 +164,15 @@ describe('manifestOutbox: a discrepancy review', () => {
       manifestOutbox(TOPIC, metadata, [reviewed('refer-to-enforcement', { reportTo: '500115' })], state),
     ).toThrow(
       'ManifestDiscrepancyReferred does not match its contract: data.reportTo isProvincialJurisdiction',
+    );
+  });
+
+  it('refuses to store a referral naming a party by a broken credit code, naming the field', () => {
+    const broken = fold(manifestDecider({ calendar: WorkingDayCalendar.default() }), [
+      { ...opened, data: { ...opened.data, carrierCreditCode: '91510100MA6CB8W21X' } },
+    ] as ManifestEvent[]);
+    expect(() => manifestOutbox(TOPIC, metadata, [reviewed('refer-to-enforcement')], broken)).toThrow(
+      'ManifestDiscrepancyReferred does not match its contract: data.carrierCreditCode isCreditCode',
     );
   });
 });

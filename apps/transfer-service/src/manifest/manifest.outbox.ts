@@ -79,6 +79,10 @@ export function manifestOutbox(
           publish('ManifestDiscrepancyReferred', event, {
             manifestNumber: d.manifestNumber,
             transferId: state.opened.authorization.id,
+            // As opened: the carrier the generator engaged, even if a handover passed the waste on.
+            generatorCreditCode: state.opened.generator.creditCode,
+            receiverCreditCode: state.opened.receiver.creditCode,
+            carrierCreditCode: state.opened.carrierCreditCode,
             kinds: [...d.kinds],
             note: d.note,
             fromJurisdiction,

@@ -465,6 +465,30 @@ describe('transfer contracts, version 1', () => {
       (d) => (d.transferId = ''),
       [['data.transferId', 'minLength']],
     ],
+    [
+      "a mistyped generator's credit code",
+      'ManifestDiscrepancyReferred',
+      (d) => (d.generatorCreditCode = '91510100MA6123456X'),
+      [['data.generatorCreditCode', 'isCreditCode']],
+    ],
+    [
+      "a receiver's credit code of 17 characters",
+      'ManifestDiscrepancyReferred',
+      (d) => (d.receiverCreditCode = '91500115MA5YH9P3C'),
+      [['data.receiverCreditCode', 'isCreditCode']],
+    ],
+    [
+      'no carrier',
+      'ManifestDiscrepancyReferred',
+      (d) => delete d.carrierCreditCode,
+      [['data.carrierCreditCode', 'isCreditCode']],
+    ],
+    [
+      "a carrier's credit code with a letter O",
+      'ManifestDiscrepancyReferred',
+      (d) => (d.carrierCreditCode = '91510100MA6CB8WO1Q'),
+      [['data.carrierCreditCode', 'isCreditCode']],
+    ],
     // ManifestOverdue
     ['an unknown reason', 'ManifestOverdue', (d) => (d.reason = 'late'), [['data.reason', 'isIn']]],
     [

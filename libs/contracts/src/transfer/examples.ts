@@ -6,6 +6,8 @@ import type { TransferEventData, TransferEventType } from './contracts';
 // and the broker round trip reuse them, so what is published and what is validated stay one thing.
 
 const GENERATOR = '91510100MA6123456W'; // a Chengdu generator (valid GB 32100 check character)
+const RECEIVER = '91500115MA5YH9P3C1'; // the Chongqing facility's operator
+const CARRIER = '91510100MA6CB8W21Q'; // a Sichuan hazardous-goods carrier
 const FACILITY = 'facility-cq-001';
 const TRANSFER = 'transfer-2026-0001';
 const MANIFEST = '20265101000001'; // 2026, Sichuan 51, Chengdu 01, serial 000001
@@ -118,6 +120,9 @@ const examples: TransferEventData = {
   ManifestDiscrepancyReferred: {
     manifestNumber: MANIFEST,
     transferId: TRANSFER,
+    generatorCreditCode: GENERATOR,
+    receiverCreditCode: RECEIVER,
+    carrierCreditCode: CARRIER,
     kinds: ['weight', 'packaging'],
     note: '重量短少6%且包装与联单不符，移送执法 / 6% short and not the declared drums: referred',
     fromJurisdiction: '510100',

@@ -9,6 +9,7 @@ import {
   type ValidationArguments,
 } from 'class-validator';
 import {
+  IsCreditCode,
   IsInstant,
   IsJurisdictionCode,
   IsKilograms,
@@ -125,6 +126,18 @@ export class ManifestDiscrepancyReferredV1 {
   @IsString()
   @MinLength(1)
   transferId!: string;
+
+  // The parties the case is about, by unified social credit code, as the manifest was opened.
+  @IsCreditCode()
+  generatorCreditCode!: string;
+
+  /** The operator of the receiving facility, which found the discrepancies. */
+  @IsCreditCode()
+  receiverCreditCode!: string;
+
+  /** The carrier the generator engaged on opening (every manifest names one); a later handover does not change it. */
+  @IsCreditCode()
+  carrierCreditCode!: string;
 
   /** The discrepancies open at the review, referred together (each found earlier as ManifestDiscrepancyFound). */
   @IsArray()
