@@ -3,7 +3,7 @@
  * "Information sharing"; Art 5: the environment, transport and public-security departments share
  * manifests, vehicle tracks and case data).
  *
- * Semantics (for each scope that honours it; today only 'transfers'):
+ * Semantics (for each scope that honours it: 'transfers' in transfer/, 'manifests' in manifest/):
  * - Only an agreement that is ADOPTED (not proposed, rejected or expired) and in force today
  *   (effectiveFrom ≤ today ≤ validUntil, an Asia/Shanghai day), under the clause version in force today
  *   (`clausesInForce`, so an amendment's rules apply from its own effectiveFrom).
@@ -13,9 +13,12 @@
  *   members (exporting and receiving province both members); never those within one province, never
  *   those touching a non-member.
  * - Reading only: a grant adds no write right, no worklist item and no next action.
+ *
+ * `sharedBetween` and `sharedFilter` below are the one test of "between two different members", in memory
+ * and in SQL, for every scope's records.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import type { Identity } from '@lianfang/auth';
+import type { Identity, SqlFragment } from '@lianfang/auth';
 import { JurisdictionCode, LocalDate } from '@lianfang/domain-kernel';
 import { PLATFORM, type Platform } from '@lianfang/runtime';
 import { CLOCK, type Clock } from '../common/time';
@@ -95,4 +98,77 @@ export class AgreementDataSharing {
       return grant ? [grant] : [];
     });
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Records between two members
+
+/** The province of a code (a city or county lies in its province); undefined for what is not a code. */
+export const provinceOf = (code: string | undefined): string | undefined => {
+  if (!code) return undefined;
+  const parsed = JurisdictionCode.parse(code);
+  return parsed.ok ? parsed.value.provinceCode.value : undefined;
+};
+
+/** Each ordered pair of different members of a grant, as `from>to` province codes. */
+function sharedPairs(grants: readonly SharingGrant[]): string[] {
+  const pairs = new Set<string>();
+  for (const grant of grants) {
+    const members = [...new Set(grant.members.map(provinceOf).filter((m): m is string => m !== undefined))];
+    for (const from of members) for (const to of members) if (from !== to) pairs.add(`${from}>${to}`);
+  }
+  return [...pairs].sort();
+}
+
+/**
+ * Whether one of `grants` opens a record going from `from` to `to` (jurisdiction codes of any level:
+ * their provinces decide). A record without both places is opened by no grant.
+ */
+export function sharedBetween(
+  grants: readonly SharingGrant[],
+  from: string | undefined,
+  to: string | undefined,
+): boolean {
+  const exporting = provinceOf(from);
+  const receiving = provinceOf(to);
+  if (!exporting || !receiving) return false;
+  return sharedPairs(grants).includes(`${exporting}>${receiving}`);
+}
+
+/** The SQL expressions (trusted column names or expressions, never input) of a record's two places. */
+export interface SharedPlaces {
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * `sharedBetween` in SQL over a read model, to OR with the visibility filter before ORDER BY, LIMIT and
+ * count. The province is a code's first two digits (GB/T 2260). No grant: `FALSE`.
+ */
+export function sharedFilter(
+  grants: readonly SharingGrant[],
+  firstParamIndex: number,
+  places: SharedPlaces,
+): SqlFragment {
+  const pairs = sharedPairs(grants);
+  if (pairs.length === 0) return { sql: 'FALSE', params: [] };
+  return {
+    sql: `((left(${places.from}, 2) || '0000>' || left(${places.to}, 2) || '0000') = ANY($${firstParamIndex}::text[]))`,
+    params: [pairs],
+  };
+}
+
+/**
+ * Who reads which rows: the visibility filter `visible` (its parameters from `firstParamIndex`), or a
+ * grant. With no grant the filter stays as it was.
+ */
+export function visibleOrShared(
+  visible: SqlFragment,
+  firstParamIndex: number,
+  grants: readonly SharingGrant[],
+  places: SharedPlaces,
+): SqlFragment {
+  const shared = sharedFilter(grants, firstParamIndex + visible.params.length, places);
+  if (shared.sql === 'FALSE') return visible;
+  return { sql: `(${visible.sql} OR ${shared.sql})`, params: [...visible.params, ...shared.params] };
 }

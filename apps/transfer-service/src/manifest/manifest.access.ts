@@ -8,9 +8,12 @@
  * - the receiving province's bureau (its approvers, who decide for it elsewhere too) reviews the
  *   discrepancies reported to it (Art 17);
  * - reads: the parties (every carrier of every leg), the provincial and municipal bureaus whose
- *   jurisdiction holds the generator's or the facility's place, and the transport departments likewise.
+ *   jurisdiction holds the generator's or the facility's place, and the transport departments likewise;
+ *   besides, an agency of any kind holding a 'manifests' grant of an adopted regional agreement reads
+ *   the manifests between two different members (agreement/data-sharing.ts), and reads only.
  */
 import {
+  AGENCY_KINDS,
   defineRule,
   defineVisibilityPolicy,
   forAgencyKinds,
@@ -35,19 +38,24 @@ export interface ManifestParties {
   readonly agencies: readonly string[];
 }
 
-export const readManifests = defineRule<RecordVisibility>({
+/** A manifest as the read rule sees it: who sees it by the policy, and whether a grant opens it. */
+export interface ReadableManifest extends RecordVisibility {
+  /** A 'manifests' grant of the caller opens it (generator's and receiver's provinces both members). */
+  readonly shared: boolean;
+}
+
+const visibleByPolicy = visibleUnder<ReadableManifest>(MANIFEST_VISIBILITY, (record) => record);
+
+/**
+ * Every kind passes the resolver's guard, since a data-sharing rule may name any kind; which manifests
+ * each reads is the record's business: the policy, or a grant (lists apply the same in SQL).
+ */
+export const readManifests = defineRule<ReadableManifest>({
   name: 'manifest.read',
   description: { zh: '查阅危险废物转移联单', en: 'read transfer manifests' },
-  agencyKinds: [
-    'generator',
-    'carrier',
-    'receiver',
-    'provincial-bureau',
-    'municipal-bureau',
-    'transport-department',
-  ],
+  agencyKinds: AGENCY_KINDS,
   roles: ROLES,
-  scope: visibleUnder(MANIFEST_VISIBILITY, (record) => record),
+  scope: (identity, record) => record.shared || visibleByPolicy(identity, record),
 });
 
 export const openManifests = defineRule<ManifestParties>({

@@ -1,7 +1,21 @@
-import { isVisible, paginate, type AgencyDirectory, type Connection, type Identity } from '@lianfang/auth';
+import {
+  isVisible,
+  paginate,
+  REFERENCE_DATA,
+  visibilityFilter,
+  type AgencyDirectory,
+  type Connection,
+  type Identity,
+} from '@lianfang/auth';
 import type { PersonalDataCodec, SqlExecutor } from '@lianfang/eventsourcing';
+import {
+  sharedBetween,
+  visibleOrShared,
+  type SharedPlaces,
+  type SharingGrant,
+} from '../agreement/data-sharing';
 import { revealDriver, type RevealedDriver } from './drivers';
-import { MANIFEST_VISIBILITY, manifestVisibility } from './manifest.access';
+import { MANIFEST_VISIBILITY, manifestVisibility, type ReadableManifest } from './manifest.access';
 import { carriersOf, type ManifestView } from './manifest.view';
 import { DiscrepancyReviewDecisionEnum, ManifestStatusEnum, type ManifestNode } from './manifest.types';
 
@@ -22,6 +36,9 @@ export interface ManifestListFilter {
 
 const viewOf = (row: ManifestRow): ManifestView =>
   (typeof row.manifest_view === 'string' ? JSON.parse(row.manifest_view) : row.manifest_view) as ManifestView;
+
+/** The generator's and the receiver's places, for a 'manifests' grant (the table's own columns). */
+const MANIFEST_PLACES: SharedPlaces = { from: 'from_jurisdiction', to: 'to_jurisdiction' };
 
 const dateOrNull = (iso: string | null) => (iso === null ? null : new Date(iso));
 
@@ -98,7 +115,10 @@ export function manifestNode(
   };
 }
 
-/** Reads of the manifests read model: visibility in SQL, drivers revealed for the parties only. */
+/**
+ * Reads of the manifests read model: visibility in SQL (the policy, or the caller's 'manifests' grants,
+ * passed in by the resolver), drivers revealed for the parties only.
+ */
 export class ManifestQueries {
   constructor(
     private readonly sql: SqlExecutor,
@@ -121,6 +141,22 @@ export class ManifestQueries {
     });
   }
 
+  /** Whether one of `grants` opens the view's manifest: generator's and receiver's provinces two members. */
+  sharedUnder(grants: readonly SharingGrant[], view: ManifestView): boolean {
+    const { opened } = view.state;
+    return sharedBetween(grants, opened.fromJurisdiction, opened.toJurisdiction);
+  }
+
+  /** The view as `readManifests` judges it. */
+  readable(view: ManifestView, grants: readonly SharingGrant[]): ReadableManifest {
+    return { ...this.visibilityOf(view), shared: this.sharedUnder(grants, view) };
+  }
+
+  /** The parties whose record it is (generator, receiver, every carrier): they see who read it. */
+  owners(view: ManifestView): string[] {
+    return [...this.visibilityOf(view).agencies];
+  }
+
   /** The stored view, whoever may see it (the caller authorizes on it). */
   async view(manifestNumber: string): Promise<ManifestView | null> {
     const { rows } = await this.sql.query<ManifestRow>(
@@ -130,10 +166,12 @@ export class ManifestQueries {
     return rows[0] ? viewOf(rows[0]) : null;
   }
 
+  /** Newest first; only rows the caller may see (policy OR grant) reach a page, a count or a cursor. */
   async list(
     identity: Identity,
     filter: ManifestListFilter,
     page: { first?: number | null; after?: string | null },
+    grants: readonly SharingGrant[] = [],
   ): Promise<Connection<ManifestNode>> {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -147,6 +185,16 @@ export class ManifestQueries {
     if (filter.generator) add((p) => `generator_credit_code = ${p}`, filter.generator.trim().toUpperCase());
     if (filter.overdueOnly) where.push('overdue');
     if (filter.discrepancyOnly) where.push('discrepancy');
+    // Visibility is part of the list's own condition, so the grant reaches the page, the count and the
+    // cursor alike; paginate adds nothing more (REFERENCE_DATA).
+    const visible = visibleOrShared(
+      visibilityFilter(identity, MANIFEST_VISIBILITY, params.length + 1),
+      params.length + 1,
+      grants,
+      MANIFEST_PLACES,
+    );
+    where.push(visible.sql);
+    params.push(...visible.params);
     const connection = await paginate<{ view: ManifestView; agencies: string[] }, ManifestRow>({
       client: this.sql,
       from: this.table,
@@ -157,7 +205,7 @@ export class ManifestQueries {
       first: page.first,
       after: page.after,
       identity,
-      policy: MANIFEST_VISIBILITY,
+      policy: REFERENCE_DATA,
       map: (row) => ({ view: viewOf(row), agencies: row.visible_agencies }),
     });
     const edges = await Promise.all(
@@ -169,12 +217,15 @@ export class ManifestQueries {
     return { ...connection, edges };
   }
 
-  /** Whether the row is visible to the identity (for single reads, same rule as the list's SQL). */
+  /** Whether the row is visible to the identity by the policy alone (a grant aside). */
   visibleTo(identity: Identity, view: ManifestView): boolean {
     return isVisible(identity, MANIFEST_VISIBILITY, this.visibilityOf(view));
   }
 
-  /** The node for this caller: drivers revealed only when the caller's agency is a party. */
+  /**
+   * The node for this caller: drivers revealed only when the caller's agency is a party; a bureau or a
+   * grantee sees the legs without them.
+   */
   async node(identity: Identity, view: ManifestView): Promise<ManifestNode> {
     const party =
       MANIFEST_VISIBILITY.party.includes(identity.agencyKind) &&

@@ -16,12 +16,15 @@ import {
   authorize,
   can,
   CurrentIdentity,
+  type AccessLog,
   type AgencyDirectory,
   type Identity,
+  type ReadOperation,
   type RequestContext,
 } from '@lianfang/auth';
 import type { CommandMetadata, LogPosition } from '@lianfang/eventsourcing';
 import {
+  ACCESS_LOG,
   historyEntryOf,
   historyOf,
   HistoryEntryType,
@@ -30,6 +33,7 @@ import {
   userCommandMetadata,
 } from '@lianfang/graph';
 import { AGENCY_DIRECTORY, PLATFORM, type Platform } from '@lianfang/runtime';
+import { AgreementDataSharing } from '../agreement/data-sharing';
 import {
   discrepancyReview,
   manifestStream,
@@ -48,6 +52,7 @@ import {
   readManifests,
   receiveManifests,
   reviewManifestDiscrepancies,
+  type ReadableManifest,
 } from './manifest.access';
 import { ManifestReadModel } from './manifest.projection';
 import { ManifestQueries } from './manifest.queries';
@@ -104,7 +109,8 @@ const driverOf = (v: ManifestVehicleInput) => ({ name: v.driver.name, phone: v.d
 
 /**
  * Electronic manifests through the graph. Every command is authorized on the stored manifest inside
- * the load–decide loop (ManifestCommands); reads are filtered by the manifest's parties and places.
+ * the load–decide loop (ManifestCommands); reads are filtered by the manifest's parties and places, or
+ * opened by a 'manifests' grant of an adopted agreement (reading only), and recorded in the access log.
  */
 @Resolver(() => ManifestNode)
 @Allow(readManifests)
@@ -116,6 +122,8 @@ export class ManifestResolver {
     @Inject(Idempotency) private readonly idempotency: Idempotency,
     @Inject(PLATFORM) private readonly platform: Platform,
     @Inject(AGENCY_DIRECTORY) private readonly directory: AgencyDirectory,
+    @Inject(AgreementDataSharing) private readonly sharing: AgreementDataSharing,
+    @Inject(ACCESS_LOG) private readonly accessLog: AccessLog,
   ) {}
 
   // ─── queries ─────────────────────────────────────────────────────────────────────────────
@@ -127,20 +135,21 @@ export class ManifestResolver {
   ): Promise<ManifestNode | null> {
     const view = await this.queries.view(number);
     if (!view) return null;
-    authorize(identity, readManifests, this.queries.visibilityOf(view));
+    authorize(identity, readManifests, await this.readable(identity, view));
+    await this.logRead(identity, view, 'read');
     return this.queries.node(identity, view);
   }
 
   @Query(() => ManifestConnection, {
     description: 'Manifests the caller may see, newest first. 可见的联单，按开具时间倒序。',
   })
-  manifests(
+  async manifests(
     @CurrentIdentity() identity: Identity,
     @Args('filter', { type: () => ManifestFilterInput, nullable: true }) filter?: ManifestFilterInput,
     @Args('first', { type: () => Int, nullable: true }) first?: number,
     @Args('after', { nullable: true }) after?: string,
   ): Promise<ManifestConnection> {
-    return this.queries.list(
+    const page = await this.queries.list(
       identity,
       {
         status: filter?.status ?? null,
@@ -151,7 +160,27 @@ export class ManifestResolver {
         discrepancyOnly: filter?.discrepancyOnly ?? null,
       },
       { first: first ?? null, after: after ?? null },
+      await this.sharing.grantsFor(identity, 'manifests'),
     );
+    const at = new Date();
+    await this.accessLog.recordReads(
+      page.edges.flatMap(({ node }) => {
+        const ownerAgencies = this.queries.owners(node.view);
+        return ownerAgencies.length === 0
+          ? []
+          : [
+              {
+                identity,
+                recordType: 'manifest',
+                recordId: node.number,
+                ownerAgencies,
+                operation: 'list' as const,
+                at,
+              },
+            ];
+      }),
+    );
+    return page;
   }
 
   @Query(() => [HistoryEntryType], {
@@ -164,7 +193,8 @@ export class ManifestResolver {
     const events = await readWholeStream(this.platform.store, manifestStream(number));
     const view = this.fold(events, new Date(8.64e15));
     if (!view) return [];
-    authorize(identity, readManifests, this.queries.visibilityOf(view));
+    authorize(identity, readManifests, await this.readable(identity, view));
+    await this.logRead(identity, view, 'history');
     return events.map(historyEntryOf);
   }
 
@@ -180,7 +210,9 @@ export class ManifestResolver {
     const events = await readWholeStream(this.platform.store, manifestStream(number));
     const view = this.fold(events, asOf);
     if (!view) return null;
-    authorize(identity, readManifests, this.queries.visibilityOf(view));
+    // Authorized on the manifest as it was then, exactly as the current one is.
+    authorize(identity, readManifests, await this.readable(identity, view));
+    await this.logRead(identity, view, 'asOf');
     return this.queries.node(identity, view);
   }
 
@@ -245,7 +277,8 @@ export class ManifestResolver {
     const identity = authorize(context?.identity, readManifests);
     const view = await this.queries.view(reference.number);
     if (!view) return null;
-    authorize(identity, readManifests, this.queries.visibilityOf(view));
+    authorize(identity, readManifests, await this.readable(identity, view));
+    await this.logRead(identity, view, 'read');
     return this.queries.node(identity, view);
   }
 
@@ -509,6 +542,29 @@ export class ManifestResolver {
   }
 
   // ─── plumbing ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * The manifest as `readManifests` judges it for this caller. The grants are asked for only when the
+   * policy does not already show it (judged on the service clock's day, like the lists).
+   */
+  private async readable(identity: Identity, view: ManifestView): Promise<ReadableManifest> {
+    if (this.queries.visibleTo(identity, view)) return this.queries.readable(view, []);
+    return this.queries.readable(view, await this.sharing.grantsFor(identity, 'manifests'));
+  }
+
+  /** The read, for the parties to see who read their manifest (none known: nobody to tell). */
+  private async logRead(identity: Identity, view: ManifestView, operation: ReadOperation): Promise<void> {
+    const ownerAgencies = this.queries.owners(view);
+    if (ownerAgencies.length === 0) return;
+    await this.accessLog.recordRead({
+      identity,
+      recordType: 'manifest',
+      recordId: view.state.opened.manifestNumber,
+      ownerAgencies,
+      operation,
+      at: new Date(),
+    });
+  }
 
   private command(
     identity: Identity,

@@ -11,7 +11,7 @@ import {
 } from '@lianfang/auth';
 import type { BilingualText } from '@lianfang/domain-kernel';
 import { AGENCY_DIRECTORY, PLATFORM, type Platform } from '@lianfang/runtime';
-import { AgreementDataSharing } from '../agreement/data-sharing';
+import { AgreementDataSharing, visibleOrShared } from '../agreement/data-sharing';
 import {
   nextActions,
   type OverdueStep,
@@ -22,8 +22,8 @@ import {
 import {
   mayCommand,
   recordOf,
-  sharedFilter,
   sharedUnder,
+  TRANSFER_PLACES,
   transferVisibility,
   visibilityOf,
 } from './transfer.rules';
@@ -204,9 +204,7 @@ export class TransferQueries {
   private async readable(identity: Identity, firstParamIndex: number): Promise<SqlFragment> {
     const visible = visibilityFilter(identity, transferVisibility(identity, this.directory), firstParamIndex);
     const grants = await this.sharing.grantsFor(identity, 'transfers');
-    const shared = sharedFilter(grants, firstParamIndex + visible.params.length);
-    if (shared.sql === 'FALSE') return visible;
-    return { sql: `(${visible.sql} OR ${shared.sql})`, params: [...visible.params, ...shared.params] };
+    return visibleOrShared(visible, firstParamIndex, grants, TRANSFER_PLACES);
   }
 
   /** The transfer, or null when it does not exist or the caller may not see it (the same answer). */

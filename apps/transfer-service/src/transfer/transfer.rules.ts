@@ -16,11 +16,9 @@ import {
   type AgencyDirectory,
   type Identity,
   type RecordVisibility,
-  type SqlFragment,
   type VisibilityPolicy,
 } from '@lianfang/auth';
-import { JurisdictionCode } from '@lianfang/domain-kernel';
-import type { SharingGrant } from '../agreement/data-sharing';
+import { provinceOf, sharedBetween, type SharedPlaces, type SharingGrant } from '../agreement/data-sharing';
 import type { Generator, TransferCommandType, TransferState } from './decider';
 
 /** What the rules look at on a stored transfer (an application or a filing). */
@@ -259,13 +257,6 @@ export function visibilityOf(state: TransferState): TransferVisibility {
  * Commands still go by RULE_OF alone: a grant adds no write right and no next action.
  */
 
-/** The province of a code (a city or county lies in its province); undefined for what is not a code. */
-const provinceOf = (code: string | undefined) => {
-  if (!code) return undefined;
-  const parsed = JurisdictionCode.parse(code);
-  return parsed.ok ? parsed.value.provinceCode.value : undefined;
-};
-
 /**
  * The exporting and receiving provinces of a transfer: an application names both; a filing names the
  * generator's seat and the receiving city.
@@ -286,33 +277,17 @@ export function provincesOf(state: TransferState): { exporting?: string; receivi
   return {};
 }
 
-/** Each ordered pair of different members of a grant, as `exporting>receiving` province codes. */
-function sharedPairs(grants: readonly SharingGrant[]): string[] {
-  const pairs = new Set<string>();
-  for (const grant of grants) {
-    const members = [...new Set(grant.members.map(provinceOf).filter((m): m is string => m !== undefined))];
-    for (const from of members) for (const to of members) if (from !== to) pairs.add(`${from}>${to}`);
-  }
-  return [...pairs].sort();
-}
-
 /** Whether one of `grants` opens a transfer in this state (history, asOf: read from the stream). */
 export function sharedUnder(grants: readonly SharingGrant[], state: TransferState): boolean {
   const { exporting, receiving } = provincesOf(state);
-  if (!exporting || !receiving) return false;
-  return sharedPairs(grants).includes(`${exporting}>${receiving}`);
+  return sharedBetween(grants, exporting, receiving);
 }
 
 /**
- * The same in SQL over the transfers read model, to OR with the visibility filter before ORDER BY, LIMIT
- * and count. The province is a code's first two digits (GB/T 2260), so the existing jurisdiction columns
- * serve: a filing's receiving province comes from its receiving city. No grant: `FALSE`.
+ * The same places for `sharedFilter` over the transfers read model: the existing jurisdiction columns
+ * serve, a filing's receiving province coming from its receiving city.
  */
-export function sharedFilter(grants: readonly SharingGrant[], firstParamIndex: number): SqlFragment {
-  const pairs = sharedPairs(grants);
-  if (pairs.length === 0) return { sql: 'FALSE', params: [] };
-  return {
-    sql: `((left(exporting_jurisdiction, 2) || '0000>' || left(COALESCE(receiving_jurisdiction, receiving_city), 2) || '0000') = ANY($${firstParamIndex}::text[]))`,
-    params: [pairs],
-  };
-}
+export const TRANSFER_PLACES: SharedPlaces = {
+  from: 'exporting_jurisdiction',
+  to: 'COALESCE(receiving_jurisdiction, receiving_city)',
+};
