@@ -337,11 +337,13 @@ function deadlineSuite(label: string, baseEnv: () => Record<string, string>) {
       await app().get(ManifestReadModel, { strict: false }).waitFor(recomputed[0].logPosition);
       await app().get(WorklistReadModel, { strict: false }).waitFor(recomputed[0].logPosition);
       const schema = platform().schema;
-      const { rows: views } = await sql().query<{ due: string }>(
-        `SELECT manifest_view->'state'->>'receiptDueAt' AS due FROM ${schema}.manifests WHERE manifest_number = $1`,
+      const { rows: views } = await sql().query<{ due: string; provisional: string }>(
+        `SELECT manifest_view->'state'->>'receiptDueAt' AS due,
+                manifest_view->'state'->>'receiptDueProvisional' AS provisional
+           FROM ${schema}.manifests WHERE manifest_number = $1`,
         [number],
       );
-      expect(views).toEqual([{ due: endOf('2027-01-05').toISOString() }]);
+      expect(views).toEqual([{ due: endOf('2027-01-05').toISOString(), provisional: 'false' }]);
       const { rows: items } = await sql().query<{ due_at: Date | string }>(
         `SELECT DISTINCT due_at FROM ${schema}.worklist_items WHERE record_id = $1`,
         [number],

@@ -13,6 +13,7 @@ import {
 import { PLATFORM, type Platform } from '@lianfang/runtime';
 import { describeWithPostgres, useSubgraph, useTestDatabase } from '@lianfang/testing';
 import { AgreementReadModel } from '../agreement/agreement.projection';
+import { WORKING_DAY_CALENDAR } from '../common/time';
 import { agreementDecider, agreementStream, type AgreementCommand } from '../agreement/decider';
 import {
   capacityDecider,
@@ -926,10 +927,12 @@ describe('transfer-service: electronic manifests through GraphQL', () => {
   it('backfills a paper manifest from an outage with its pickup and delivery, numbered in the trip year', async () => {
     const today = LocalDate.ofInstant(new Date()).toString();
     const picked = new Date(Date.now() - 3 * 3600_000).toISOString();
+    const deliveredAt = new Date(Date.now() - 3600_000).toISOString();
     const answer = await t.post(
       `mutation($key: String!, $input: BackfillPaperManifestInput!) {
         backfillPaperManifest(idempotencyKey: $key, input: $input) {
-          number status paperReference deliveredAt legs { kind driver { name erased } } } }`,
+          number status paperReference deliveredAt receiptDueAt receiptDueProvisional
+          legs { kind driver { name erased } } } }`,
       {
         key: t.key('backfill'),
         input: {
@@ -938,7 +941,7 @@ describe('transfer-service: electronic manifests through GraphQL', () => {
           tripDate: today,
           pickupVehicle: vehicle('川A12345', '赵六', '13600136000'),
           pickedUpAt: picked,
-          deliveredAt: new Date(Date.now() - 3600_000).toISOString(),
+          deliveredAt,
         },
       },
       generator,
@@ -947,8 +950,14 @@ describe('transfer-service: electronic manifests through GraphQL', () => {
     expect(backfilled).toMatchObject({
       status: 'DELIVERED',
       paperReference: 'ZY-2026-000123',
+      // Five working days from delivery, provisional only if they reach a year the calendar lacks.
+      receiptDueProvisional: t
+        .app()
+        .get<WorkingDayCalendar>(WORKING_DAY_CALENDAR)
+        .addWorkingDays(new Date(deliveredAt), 5).provisional,
       legs: [{ kind: 'pickup', driver: { name: '赵六', erased: false } }],
     });
+    expect(Date.parse(backfilled.receiptDueAt as string)).toBeGreaterThan(Date.now());
     expect(backfilled.number).toMatch(new RegExp(`^${year}5101\\d{6}$`));
     expect((await t.stream(manifestStream(backfilled.number))).map((e) => e.type)).toEqual([
       'PaperManifestBackfilled',

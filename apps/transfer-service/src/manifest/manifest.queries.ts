@@ -85,6 +85,7 @@ export function manifestNode(
     transitDueAt: dateOrNull(state.transitDueAt),
     deliveredAt: dateOrNull(state.deliveredAt),
     receiptDueAt: dateOrNull(state.receiptDueAt),
+    receiptDueProvisional: state.receiptDueProvisional,
     receipt: view.receipt && {
       acceptance: view.receipt.acceptance,
       acceptedKg: view.receipt.acceptedKg,

@@ -270,6 +270,12 @@ export class ManifestNode {
   @Field(() => Date, { nullable: true, description: 'Receipt due by. 接收确认期限。' })
   receiptDueAt!: Date | null;
 
+  @Field({
+    description:
+      'The receipt deadline was counted over a year whose holidays are not loaded yet (recomputed once they are). 接收确认期限为暂定。',
+  })
+  receiptDueProvisional!: boolean;
+
   @Field(() => ManifestReceiptType, { nullable: true })
   receipt!: ManifestReceiptType | null;
 
