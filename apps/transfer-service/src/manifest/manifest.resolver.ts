@@ -532,7 +532,7 @@ export class ManifestResolver {
   ): Promise<ManifestNode> {
     return this.command(identity, context, idempotencyKey, {
       type: 'ReviewManifestDiscrepancies',
-      // The decider checks the decision and names the field when it is neither.
+      // The enum's values are the domain's; the decider checks again for callers outside the graph.
       data: {
         manifestNumber: number,
         decision: input.decision as DiscrepancyReviewDecision,

@@ -4,7 +4,13 @@
  * by `manifestAsOf` (the same fold over the events recorded up to an instant). Pure.
  */
 import { LocalDate } from '@lianfang/domain-kernel';
-import type { ManifestEvent, ManifestRecord, ManifestState } from './decider';
+import type {
+  DiscrepancyKind,
+  DiscrepancyReviewDecision,
+  ManifestEvent,
+  ManifestRecord,
+  ManifestState,
+} from './decider';
 
 export interface ManifestLegView {
   readonly kind: 'pickup' | 'hand-over';
@@ -47,9 +53,9 @@ export interface ManifestDiscrepancyView {
 
 /** The receiving-side bureau's decision on the discrepancies open at the time. */
 export interface ManifestDiscrepancyReviewView {
-  readonly decision: string;
+  readonly decision: DiscrepancyReviewDecision;
   readonly note: string;
-  readonly kinds: readonly string[];
+  readonly kinds: readonly DiscrepancyKind[];
   readonly reviewedBy: string;
   readonly at: string;
 }

@@ -13,7 +13,14 @@ import {
   ResolveReference,
   Resolver,
 } from '@nestjs/graphql';
-import { Allow, CurrentIdentity, type AccessLog, type Identity, type RequestContext } from '@lianfang/auth';
+import {
+  Allow,
+  CurrentIdentity,
+  type AccessLog,
+  type Identity,
+  type ReadOperation,
+  type RequestContext,
+} from '@lianfang/auth';
 import { JurisdictionCode } from '@lianfang/domain-kernel';
 import { EVENT_STORE, type EventStore } from '@lianfang/eventsourcing';
 import {
@@ -133,7 +140,7 @@ export class TransferResolver {
     @Args('id', { type: () => ID }) id: string,
   ): Promise<TransferNode | null> {
     const node = await this.queries.byId(identity, id);
-    if (node) await this.logRead(identity, node, 'read');
+    if (node) await this.logRead(identity, node.id, ownersOf(node), 'read');
     return node;
   }
 
@@ -183,14 +190,7 @@ export class TransferResolver {
   ): Promise<HistoryEntryType[] | null> {
     const { state, version } = await this.commands.state(id);
     if (version < 0n || !(await this.queries.canSee(identity, state))) return null;
-    await this.accessLog.recordRead({
-      identity,
-      recordType: 'transfer',
-      recordId: id,
-      ownerAgencies: this.queries.owners(state),
-      operation: 'history',
-      at: new Date(),
-    });
+    await this.logRead(identity, id, this.queries.owners(state), 'history');
     return historyOf(this.store, transferStream(id));
   }
 
@@ -214,14 +214,7 @@ export class TransferResolver {
     // Authorized on the record as it was then, exactly as the current record is.
     if (known.events === 0 || !(await this.queries.canSee(identity, known.state))) return null;
     const first = (await this.store.readStream(streamId, { maxCount: 1 })).events[0];
-    await this.accessLog.recordRead({
-      identity,
-      recordType: 'transfer',
-      recordId: id,
-      ownerAgencies: this.queries.owners(known.state),
-      operation: 'asOf',
-      at: new Date(),
-    });
+    await this.logRead(identity, id, this.queries.owners(known.state), 'asOf');
     return transferNode(
       id,
       known.state,
@@ -247,7 +240,7 @@ export class TransferResolver {
     const identity = context?.identity;
     if (!identity) return null;
     const node = await this.queries.byId(identity, reference.id);
-    if (node) await this.logRead(identity, node, 'read');
+    if (node) await this.logRead(identity, node.id, ownersOf(node), 'read');
     return node;
   }
 
@@ -301,14 +294,7 @@ export class TransferResolver {
       throw new Error(
         `attachment ${hash} of transfer ${transferId} is missing from the store / 附件存储中缺少转移申请 ${transferId} 的附件 ${hash}`,
       );
-    await this.accessLog.recordRead({
-      identity,
-      recordType: 'transfer',
-      recordId: node.id,
-      ownerAgencies: ownersOf(node),
-      operation: 'download',
-      at: new Date(),
-    });
+    await this.logRead(identity, node.id, ownersOf(node), 'download');
     return {
       sha256: stored.sha256,
       size: stored.size,
@@ -567,12 +553,18 @@ export class TransferResolver {
     return node;
   }
 
-  private logRead(identity: Identity, node: TransferNode, operation: 'read') {
+  /** One read of a transfer, for its parties to see (the access log). */
+  private logRead(
+    identity: Identity,
+    id: string,
+    ownerAgencies: readonly string[],
+    operation: ReadOperation,
+  ) {
     return this.accessLog.recordRead({
       identity,
       recordType: 'transfer',
-      recordId: node.id,
-      ownerAgencies: ownersOf(node),
+      recordId: id,
+      ownerAgencies,
       operation,
       at: new Date(),
     });
