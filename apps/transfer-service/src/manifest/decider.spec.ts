@@ -12,6 +12,7 @@ import {
   type ManifestOpenedData,
   type OpenManifestData,
 } from './decider';
+import { manifestOpened } from './manifest.fixture';
 
 // Dates around National Day 2026 (holidays 10-01..10-07, Saturday 10-10 a working day) so that working
 // days really skip holidays. Instants are UTC; Asia/Shanghai is +08:00.
@@ -65,31 +66,17 @@ const OPENED_AT = '2026-09-28T02:00:00Z';
 const open = (patch: Partial<OpenManifestData> = {}, now = OPENED_AT) =>
   cmd('OpenManifest', { ...openData, ...patch }, now);
 
-const opened: ManifestEvent = {
-  type: 'ManifestOpened',
-  data: {
-    manifestNumber: N,
-    authorization: { kind: 'approval', id: 'transfer-1' },
-    generator: { creditCode: GENERATOR, jurisdiction: '510100' },
-    receiver: { creditCode: RECEIVER, jurisdiction: '500112', facilityId: 'facility-cq-1' },
-    carrierCreditCode: CARRIER,
-    consignor: 'generator',
-    waste: {
-      wasteClass: 'hazardous:900-249-08',
-      wasteCode: '900-249-08',
-      name: '废矿物油',
-      declaredKg: '4000.000',
-      hazardCharacteristics: ['T', 'I'],
-      packaging: 'IBC 吨桶',
-      form: 'liquid',
-      emergencyMeasures: '泄漏时用沙土围堵，禁止明火',
-    },
-    fromJurisdiction: '510100',
-    toJurisdiction: '500112',
-    authorizationRemainingKg: '1000.000',
-    openedAt: '2026-09-28T02:00:00.000Z',
-  },
-};
+const opened = manifestOpened({
+  manifestNumber: N,
+  authorization: { kind: 'approval', id: 'transfer-1' },
+  generator: { creditCode: GENERATOR, jurisdiction: '510100' },
+  receiver: { creditCode: RECEIVER, jurisdiction: '500112', facilityId: 'facility-cq-1' },
+  carrierCreditCode: CARRIER,
+  fromJurisdiction: '510100',
+  toJurisdiction: '500112',
+  authorizationRemainingKg: '1000.000',
+  openedAt: '2026-09-28T02:00:00.000Z',
+});
 const openedData = (opened as Extract<ManifestEvent, { type: 'ManifestOpened' }>).data;
 const withWaste = (patch: Partial<OpenManifestData['waste']>) => ({ waste: { ...openData.waste, ...patch } });
 const withAuth = (patch: Partial<OpenManifestData['authorization']>) => ({

@@ -8,6 +8,7 @@ import {
   type ManifestEvent,
 } from './decider';
 import { manifestOutbox } from './manifest.outbox';
+import { manifestOpened } from './manifest.fixture';
 
 // The outbox is the manifest's word to other services: what a review publishes, built to the contract.
 
@@ -25,31 +26,17 @@ const GENERATOR = '91510100MA61RK3T26';
 const RECEIVER = '91500115MA5YH9P3C1';
 const CARRIER = '91510100MA6CB8W21Q';
 
-const opened: ManifestEvent = {
-  type: 'ManifestOpened',
-  data: {
-    manifestNumber: N,
-    authorization: { kind: 'approval', id: 'transfer-2026-0001' },
-    generator: { creditCode: GENERATOR, jurisdiction: '510100' },
-    receiver: { creditCode: RECEIVER, jurisdiction: '500115', facilityId: 'facility-cq-1' },
-    carrierCreditCode: CARRIER,
-    consignor: 'generator',
-    waste: {
-      wasteClass: 'hazardous:900-249-08',
-      wasteCode: '900-249-08',
-      name: '废矿物油',
-      declaredKg: '4000.000',
-      hazardCharacteristics: ['T', 'I'],
-      packaging: 'IBC 吨桶',
-      form: 'liquid',
-      emergencyMeasures: '泄漏时用沙土围堵，禁止明火',
-    },
-    fromJurisdiction: '510100',
-    toJurisdiction: '500115',
-    authorizationRemainingKg: '16000.000',
-    openedAt: '2026-10-12T02:00:00.000Z',
-  },
-};
+const opened = manifestOpened({
+  manifestNumber: N,
+  authorization: { kind: 'approval', id: 'transfer-2026-0001' },
+  generator: { creditCode: GENERATOR, jurisdiction: '510100' },
+  receiver: { creditCode: RECEIVER, jurisdiction: '500115', facilityId: 'facility-cq-1' },
+  carrierCreditCode: CARRIER,
+  fromJurisdiction: '510100',
+  toJurisdiction: '500115',
+  authorizationRemainingKg: '16000.000',
+  openedAt: '2026-10-12T02:00:00.000Z',
+});
 const state = fold(manifestDecider({ calendar: WorkingDayCalendar.default() }), [opened]);
 
 const note = '重量短少12%且包装不符，移送执法核查 / 12% short and other drums: referred';
